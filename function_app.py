@@ -1,0 +1,21 @@
+"""Azure Functions HTTP triggers (v2 programming model): one per SCIM route, each a thin call.
+
+Routes start at /scim because host.json sets ``extensions.http.routePrefix`` to "". The Tenant
+URL is ``<host>/scim/<tenant>/v2``. The bearer token is checked in code, hence anonymous.
+"""
+
+import azure.functions as func
+
+from scim.api import adapter
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="scim/{tenant}/v2/Users", methods=["GET", "POST"])
+def users(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.users_collection(req)
+
+
+@app.route(route="scim/{tenant}/v2/Users/{id}", methods=["GET", "PUT", "PATCH", "DELETE"])
+def user(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.user_item(req)

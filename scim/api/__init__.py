@@ -1,0 +1,1 @@
+"""The HTTP adapter: request and response translation, authentication, SCIM error responses."""

@@ -1,0 +1,47 @@
+"""The objects requests are served with, built from settings on first use and shared.
+
+Tests replace them with ``override``; nothing Azure is built until a request needs it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from scim.auth.tokens import TokenSource
+from scim.service.users import UserService
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    tokens: TokenSource
+    users: UserService
+
+
+_lock = threading.Lock()
+_current: Dependencies | None = None
+
+
+def current() -> Dependencies:
+    """The shared dependencies, built from the environment the first time."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = _from_settings()
+        return _current
+
+
+def override(dependencies: Dependencies | None) -> None:
+    """Serve with ``dependencies`` (None: build from settings again on next use)."""
+    global _current
+    with _lock:
+        _current = dependencies
+
+
+def _from_settings() -> Dependencies:
+    from scim.auth.tokens import SettingsTokenSource
+    from scim.storage.resources import TableResourceRepository
+    from scim.storage.tables import table_client_from_settings
+
+    repository = TableResourceRepository(table_client_from_settings())
+    return Dependencies(tokens=SettingsTokenSource(), users=UserService(repository))

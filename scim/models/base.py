@@ -1,0 +1,106 @@
+"""The base of every SCIM model: case-insensitive attribute names and attribute characteristics.
+
+RFC 7643 section 2.1: attribute names are case-insensitive. RFC 7643 section 7: every attribute
+has characteristics (mutability, returned, caseExact, uniqueness) that the service obeys.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+@dataclass(frozen=True)
+class Scim:
+    """Characteristics of one attribute (RFC 7643 section 7); defaults are the RFC's."""
+
+    mutability: Literal["readOnly", "readWrite", "immutable", "writeOnly"] = "readWrite"
+    returned: Literal["always", "never", "default", "request"] = "default"
+    case_exact: bool = False
+    uniqueness: Literal["none", "server", "global"] = "none"
+    required: bool = False
+
+
+DEFAULT_CHARACTERISTICS = Scim()
+
+
+@dataclass(frozen=True)
+class AttributeInfo:
+    """What the rules need to know of one attribute of a model."""
+
+    name: str  # canonical SCIM name, as serialized (e.g. "userName", "$ref", a schema URN)
+    field_name: str  # the pydantic field name
+    multi_valued: bool
+    complex_type: type[ScimObject] | None
+    characteristics: Scim
+
+
+class ScimObject(BaseModel):
+    """A SCIM complex value or resource; input keys match attribute names case-insensitively."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_any_letter_case(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        canonical = {}
+        for key, value in data.items():
+            info = attribute(cls, key) if isinstance(key, str) else None
+            if info is not None:
+                canonical[info.field_name] = value
+        return canonical
+
+    def to_dict(self, **exclude: Any) -> dict[str, Any]:
+        """The JSON form with canonical names, without unassigned (null or empty) values."""
+        dumped = self.model_dump(mode="json", by_alias=True, exclude_none=True, **exclude)
+        return _without_empty(dumped)
+
+
+def _without_empty(value: Any) -> Any:
+    # RFC 7643 section 2.5: unassigned attributes, null and empty arrays alike, are not returned.
+    if isinstance(value, dict):
+        cleaned = {key: _without_empty(item) for key, item in value.items()}
+        return {key: item for key, item in cleaned.items() if item not in (None, [], {})}
+    if isinstance(value, list):
+        return [_without_empty(item) for item in value]
+    return value
+
+
+@functools.cache
+def attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
+    """Every attribute of ``model``, keyed by its lower-cased SCIM name."""
+    found: dict[str, AttributeInfo] = {}
+    hints = typing.get_type_hints(model, include_extras=True)
+    for field_name, field in model.model_fields.items():
+        annotation = _strip_optional(_strip_annotated(hints[field_name]))
+        multi_valued = typing.get_origin(annotation) is list
+        element = typing.get_args(annotation)[0] if multi_valued else annotation
+        complex_type = element if isinstance(element, type) and issubclass(element, ScimObject) else None
+        characteristics = next((item for item in field.metadata if isinstance(item, Scim)), DEFAULT_CHARACTERISTICS)
+        name = field.alias or field_name
+        found[name.lower()] = AttributeInfo(name, field_name, multi_valued, complex_type, characteristics)
+    return found
+
+
+def attribute(model: type[ScimObject], name: str) -> AttributeInfo | None:
+    """The attribute of ``model`` called ``name`` in any letter case, or None."""
+    return attributes(model).get(name.lower())
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    return typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
+
+
+def _strip_optional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation

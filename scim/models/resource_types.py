@@ -1,0 +1,35 @@
+"""Resource types (RFC 7643 section 6): each resource's endpoint, schema and extensions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scim.models.base import ScimObject
+from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA, EnterpriseUser, User
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One resource type and the models that validate it."""
+
+    name: str
+    endpoint: str
+    schema: str
+    model: type[ScimObject]
+    extensions: dict[str, type[ScimObject]] = field(default_factory=dict)
+
+    def extension(self, urn: str) -> tuple[str, type[ScimObject]] | None:
+        """The extension called ``urn`` in any letter case, as (canonical URN, model)."""
+        for known, model in self.extensions.items():
+            if known.lower() == urn.lower():
+                return known, model
+        return None
+
+
+USER = ResourceType(
+    name="User",
+    endpoint="/Users",
+    schema=USER_SCHEMA,
+    model=User,
+    extensions={ENTERPRISE_USER_SCHEMA: EnterpriseUser},
+)

@@ -1,0 +1,1 @@
+"""SCIM rules: every protocol and schema rule, no Azure and no HTTP."""

@@ -1,0 +1,22 @@
+"""Building the TableClient from settings, lazily, once per process."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from azure.data.tables import TableClient
+
+# A few quick retries inside the SDK; the HTTP adapter turns what still fails into 503.
+SDK_RETRY_SETTINGS = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4}
+
+# The SDK logs every request and response at INFO: noise, and URLs that carry index keys.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+
+
+def table_client_from_settings(**client_options: Any) -> TableClient:
+    """A client for ``SCIM_TABLE_NAME`` in the account of ``SCIM_STORAGE_CONNECTION_STRING``."""
+    connection_string = os.environ.get("SCIM_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    table_name = os.environ.get("SCIM_TABLE_NAME", "scim")
+    return TableClient.from_connection_string(connection_string, table_name, **{**SDK_RETRY_SETTINGS, **client_options})

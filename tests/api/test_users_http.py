@@ -1,0 +1,301 @@
+"""HTTP behaviour of /Users, through function_app's own trigger functions and Azurite."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import azure.functions as func
+import pytest
+
+import function_app
+from scim.api import dependencies
+from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA
+from scim.models.user import USER_SCHEMA
+
+HOST = "https://scim.example.net"
+
+
+class Client:
+    """Builds func.HttpRequest objects the way the Functions host does and calls the triggers."""
+
+    def __init__(self, tenant: str, token: str | None):
+        self.tenant = tenant
+        self.token = token
+
+    def call(self, method: str, path: str = "", body=None, *, params=None, headers=None, raw: bytes | None = None):
+        route = f"scim/{self.tenant}/v2/Users{path}"
+        request_headers = {"Content-Type": "application/scim+json", **(headers or {})}
+        if self.token is not None:
+            request_headers["Authorization"] = f"Bearer {self.token}"
+        route_params = {"tenant": self.tenant}
+        if path:
+            route_params["id"] = path.lstrip("/")
+        request = func.HttpRequest(
+            method,
+            f"{HOST}/{route}",
+            headers=request_headers,
+            params=params or {},
+            route_params=route_params,
+            body=raw if raw is not None else (json.dumps(body).encode() if body is not None else b""),
+        )
+        trigger = function_app.user if path else function_app.users
+        return trigger(request)
+
+
+def json_of(response: func.HttpResponse) -> dict:
+    return json.loads(response.get_body())
+
+
+@pytest.fixture
+def client(served, tenant: str, tokens: dict[str, str]) -> Client:
+    return Client(tenant, tokens[tenant])
+
+
+def new_user(client: Client, user_name: str = "alice@example.com", **attributes) -> dict:
+    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name, **attributes})
+    assert response.status_code == 201
+    return json_of(response)
+
+
+def assert_scim_error(response: func.HttpResponse, status: int, scim_type: str | None = None) -> dict:
+    body = json_of(response)
+    assert response.status_code == status
+    assert response.mimetype == "application/scim+json"
+    assert body["schemas"] == [ERROR_SCHEMA]
+    assert body["status"] == str(status)
+    assert body.get("scimType") == scim_type
+    assert "Traceback" not in response.get_body().decode()
+    return body
+
+
+def test_post_returns_201_with_location_matching_meta_location(client: Client):
+    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": "alice"})
+    body = json_of(response)
+
+    assert response.status_code == 201
+    assert response.headers["Location"] == body["meta"]["location"]
+    assert body["meta"]["location"] == f"{HOST}/scim/{client.tenant}/v2/Users/{body['id']}"
+
+
+def test_responses_are_scim_json(client: Client):
+    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": "alice"})
+
+    assert response.mimetype == "application/scim+json"
+
+
+def test_etag_header_equals_meta_version(client: Client):
+    created = new_user(client)
+
+    response = client.call("GET", f"/{created['id']}")
+
+    assert response.headers["ETag"] == json_of(response)["meta"]["version"] == created["meta"]["version"]
+
+
+def test_get_returns_the_created_user(client: Client):
+    created = new_user(client, name={"givenName": "Alice"})
+
+    response = client.call("GET", f"/{created['id']}")
+
+    assert response.status_code == 200
+    assert json_of(response) == created
+
+
+def test_missing_token_is_401_with_www_authenticate(served, tenant: str):
+    response = Client(tenant, None).call("GET")
+
+    assert_scim_error(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_wrong_token_is_401(served, tenant: str):
+    assert_scim_error(Client(tenant, "not-the-token").call("GET"), 401)
+
+
+def test_token_of_another_tenant_is_401(served, tenant: str, tokens: dict[str, str]):
+    assert_scim_error(Client(tenant, tokens["other-tenant"]).call("GET"), 401)
+
+
+def test_tenant_that_is_not_a_slug_is_404(served, tokens: dict[str, str], tenant: str):
+    assert_scim_error(Client("Not_A_Slug", tokens[tenant]).call("GET"), 404)
+
+
+def test_malformed_json_is_400_invalid_syntax(client: Client):
+    assert_scim_error(client.call("POST", raw=b'{"userName": '), 400, "invalidSyntax")
+
+
+def test_body_that_is_not_utf8_is_400_invalid_syntax(client: Client):
+    assert_scim_error(client.call("POST", raw=b"\xff\xfe{}"), 400, "invalidSyntax")
+
+
+def test_missing_user_name_is_400(client: Client):
+    body = assert_scim_error(client.call("POST", body={"schemas": [USER_SCHEMA]}), 400, "invalidValue")
+
+    assert "userName" in body["detail"]
+
+
+def test_wrong_attribute_type_is_400_invalid_value(client: Client):
+    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": "a", "active": {"no": 1}})
+
+    assert_scim_error(response, 400, "invalidValue")
+
+
+def test_body_over_one_mebibyte_is_413_and_stores_nothing(client: Client):
+    huge = json.dumps({"schemas": [USER_SCHEMA], "userName": "big", "title": "x" * (1024 * 1024)}).encode()
+
+    assert_scim_error(client.call("POST", raw=huge), 413)
+    assert json_of(client.call("GET", params={"filter": 'userName eq "big"'}))["totalResults"] == 0
+
+
+def test_taken_user_name_is_409_uniqueness(client: Client):
+    new_user(client, "alice")
+
+    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": "ALICE"})
+
+    assert_scim_error(response, 409, "uniqueness")
+
+
+def test_unknown_id_is_404(client: Client):
+    assert_scim_error(client.call("GET", f"/{uuid.uuid4()}"), 404)
+
+
+def test_delete_returns_204_then_get_returns_404(client: Client):
+    created = new_user(client)
+
+    deleted = client.call("DELETE", f"/{created['id']}")
+
+    assert deleted.status_code == 204
+    assert deleted.get_body() == b""
+    assert_scim_error(client.call("GET", f"/{created['id']}"), 404)
+
+
+def test_put_replaces_the_user(client: Client):
+    created = new_user(client, title="Engineer")
+
+    response = client.call("PUT", f"/{created['id']}", body={"schemas": [USER_SCHEMA], "userName": "alice2"})
+
+    assert response.status_code == 200
+    assert json_of(response)["userName"] == "alice2"
+    assert "title" not in json_of(response)
+
+
+def test_patch_returns_200_with_the_updated_user(client: Client):
+    created = new_user(client, active=True)
+    patch = {"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}
+
+    response = client.call("PATCH", f"/{created['id']}", body=patch)
+
+    assert response.status_code == 200
+    assert json_of(response)["active"] is False
+    assert response.headers["ETag"] == json_of(response)["meta"]["version"]
+
+
+def test_patch_with_stale_if_match_returns_412(client: Client):
+    created = new_user(client)
+    patch = {"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "add", "path": "title", "value": "x"}]}
+    client.call("PATCH", f"/{created['id']}", body=patch)
+
+    response = client.call("PATCH", f"/{created['id']}", body=patch, headers={"If-Match": created["meta"]["version"]})
+
+    assert_scim_error(response, 412)
+
+
+def test_entra_test_connection_filter_returns_empty_list_response(client: Client):
+    response = client.call("GET", params={"filter": f'userName eq "{uuid.uuid4()}"'})
+
+    assert response.status_code == 200
+    assert json_of(response) == {
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": 0,
+        "startIndex": 1,
+        "itemsPerPage": 0,
+        "Resources": [],
+    }
+
+
+def test_filter_by_user_name_returns_the_user(client: Client):
+    created = new_user(client, "Bob@Example.com")
+
+    body = json_of(client.call("GET", params={"filter": 'userName eq "bob@example.com"'}))
+
+    assert body["totalResults"] == 1
+    assert body["Resources"] == [created]
+
+
+def test_unsupported_filter_is_400_invalid_filter(client: Client):
+    assert_scim_error(client.call("GET", params={"filter": 'title co "x"'}), 400, "invalidFilter")
+
+
+def test_non_integer_count_is_400_invalid_value(client: Client):
+    assert_scim_error(client.call("GET", params={"count": "ten"}), 400, "invalidValue")
+
+
+def test_list_pages_with_start_index_and_count(client: Client):
+    for number in range(3):
+        new_user(client, f"user{number}")
+
+    body = json_of(client.call("GET", params={"startIndex": "2", "count": "1"}))
+
+    assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (3, 2, 1)
+
+
+def test_method_not_served_is_405(client: Client):
+    assert_scim_error(client.call("PUT"), 405)
+
+
+def test_storage_unreachable_is_503_with_retry_after(served, tenant: str, tokens: dict[str, str]):
+    from azure.data.tables import TableClient
+
+    from scim.service.users import UserService
+    from scim.storage.resources import TableResourceRepository
+
+    unreachable = TableClient.from_connection_string(
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+        "TableEndpoint=http://127.0.0.1:9/devstoreaccount1",
+        "users",
+        retry_total=0,
+    )
+    dependencies.override(dependencies.Dependencies(served.tokens, UserService(TableResourceRepository(unreachable))))
+
+    response = Client(tenant, tokens[tenant]).call("GET")
+
+    assert_scim_error(response, 503)
+    assert response.headers["Retry-After"].isdigit()
+
+
+def test_unexpected_error_is_500_without_traceback(served, tenant: str, tokens: dict[str, str]):
+    class BrokenService:
+        def query(self, *args):
+            raise RuntimeError("secret internal detail")
+
+    dependencies.override(dependencies.Dependencies(served.tokens, BrokenService()))
+
+    body = assert_scim_error(Client(tenant, tokens[tenant]).call("GET"), 500)
+
+    assert "secret internal detail" not in json.dumps(body)
+
+
+def letter_case_variant(text: str, variant: int) -> str:
+    """``text`` with the letters at the bit positions set in ``variant`` upper-cased."""
+    return "".join(char.upper() if variant >> position & 1 else char for position, char in enumerate(text))
+
+
+def test_twenty_concurrent_posts_of_one_user_name_create_exactly_one_user(client: Client):
+    spellings = [letter_case_variant("concurrent@example.com", variant) for variant in range(20)]
+    outcomes: list[tuple[int, str | None]] = []
+    start = threading.Barrier(len(spellings))
+
+    def post(user_name: str) -> None:
+        start.wait()
+        response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name})
+        outcomes.append((response.status_code, json_of(response).get("scimType")))
+
+    threads = [threading.Thread(target=post, args=(name,)) for name in spellings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes, key=str) == [(201, None)] + [(409, "uniqueness")] * 19
+    assert json_of(client.call("GET"))["totalResults"] == 1

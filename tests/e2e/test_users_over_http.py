@@ -1,0 +1,74 @@
+"""An Entra-like provisioning flow over real HTTP through the local host and Azurite."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from urllib.parse import quote_plus
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def send(host, method: str, path: str, body=None, tenant: str | None = None):
+    """One request; returns (status, headers, parsed JSON body or None)."""
+    headers = {"Content-Type": "application/scim+json", **host.auth_header(tenant or "e2e-tenant")}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(host.tenant_url() + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            payload = response.read()
+            return response.status, response.headers, json.loads(payload) if payload else None
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        return error.code, error.headers, json.loads(payload) if payload else None
+
+
+def test_entra_provisioning_flow_over_http(local_host_url):
+    host = local_host_url
+    user_name = f"{uuid.uuid4().hex[:8]}@contoso.example"
+
+    # Test Connection: a filter on a random GUID, URL-encoded the way Entra does it.
+    status, headers, body = send(host, "GET", "/Users?filter=" + quote_plus(f'userName eq "{uuid.uuid4()}"'))
+    assert (status, body["totalResults"]) == (200, 0)
+    assert headers["Content-Type"].startswith("application/scim+json")
+
+    # Create, then find by filter as Entra does before every update.
+    status, headers, created = send(
+        host, "POST", "/Users", {"schemas": [USER_SCHEMA], "userName": user_name, "active": True, "externalId": "e-1"}
+    )
+    assert status == 201
+    assert headers["Location"] == created["meta"]["location"] == f"{host.tenant_url()}/Users/{created['id']}"
+    status, _, found = send(host, "GET", "/Users?filter=" + quote_plus(f'userName eq "{user_name.upper()}"'))
+    assert found["Resources"] == [created]
+
+    # Disable with Entra's PATCH dialect, then read it back.
+    disable = {"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}
+    status, headers, patched = send(host, "PATCH", f"/Users/{created['id']}", disable)
+    assert (status, patched["active"]) == (200, False)
+    assert headers["ETag"] == patched["meta"]["version"] != created["meta"]["version"]
+
+    # Replace, delete, and the user is gone.
+    status, _, replaced = send(
+        host, "PUT", f"/Users/{created['id']}", {"schemas": [USER_SCHEMA], "userName": user_name}
+    )
+    assert (status, "active" in replaced) == (200, False)
+    status, _, _ = send(host, "DELETE", f"/Users/{created['id']}")
+    assert status == 204
+    status, _, error = send(host, "GET", f"/Users/{created['id']}")
+    assert (status, error["status"]) == (404, "404")
+
+
+def test_another_tenants_token_is_refused_over_http(local_host_url):
+    request = urllib.request.Request(
+        local_host_url.tenant_url() + "/Users", headers=local_host_url.auth_header("other-tenant")
+    )
+
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("expected 401")
+    except urllib.error.HTTPError as error:
+        assert error.code == 401
+        assert error.headers["WWW-Authenticate"].startswith("Bearer")

@@ -1,0 +1,397 @@
+"""SCIM rules for Users, exercised through the service on a real Azurite-backed repository."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from scim.errors import InvalidFilter, InvalidSyntax, InvalidValue, NotFound, PreconditionFailed, Uniqueness
+from scim.models.messages import PATCH_OP_SCHEMA
+from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
+from scim.service.users import MAX_PAGE_SIZE, UserService
+
+
+def user_body(user_name: str = "alice@example.com", **attributes) -> dict:
+    return {"schemas": [USER_SCHEMA], "userName": user_name, **attributes}
+
+
+def patch_body(*operations: dict) -> dict:
+    return {"schemas": [PATCH_OP_SCHEMA], "Operations": list(operations)}
+
+
+# create
+
+
+def test_create_assigns_a_server_id_and_ignores_the_clients(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(id="client-chosen"))
+
+    assert created.id != "client-chosen"
+    assert users.get(tenant, created.id).attributes["userName"] == "alice@example.com"
+
+
+def test_create_sets_created_and_last_modified(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    assert created.created == created.last_modified
+    assert created.created.endswith("Z")
+
+
+def test_create_accepts_attribute_names_in_any_letter_case(users: UserService, tenant: str):
+    created = users.create(tenant, {"USERNAME": "bob", "Name": {"GIVENNAME": "Bob"}, "aCtIvE": True})
+
+    assert created.attributes == {"userName": "bob", "name": {"givenName": "Bob"}, "active": True}
+
+
+def test_create_keeps_the_enterprise_extension(users: UserService, tenant: str):
+    body = user_body(**{ENTERPRISE_USER_SCHEMA: {"department": "Sales", "manager": {"value": "boss"}}})
+
+    created = users.create(tenant, body)
+
+    assert created.attributes[ENTERPRISE_USER_SCHEMA] == {"department": "Sales", "manager": {"value": "boss"}}
+
+
+def test_create_without_user_name_is_invalid_value(users: UserService, tenant: str):
+    with pytest.raises(InvalidValue, match="userName"):
+        users.create(tenant, {"schemas": [USER_SCHEMA], "displayName": "No Name"})
+
+
+def test_create_with_blank_user_name_is_invalid_value(users: UserService, tenant: str):
+    with pytest.raises(InvalidValue, match="userName"):
+        users.create(tenant, user_body("   "))
+
+
+def test_create_with_wrong_attribute_type_is_invalid_value(users: UserService, tenant: str):
+    with pytest.raises(InvalidValue, match="emails"):
+        users.create(tenant, user_body(emails="not-a-list"))
+
+
+def test_create_whose_schemas_lack_the_user_schema_is_invalid_syntax(users: UserService, tenant: str):
+    with pytest.raises(InvalidSyntax):
+        users.create(tenant, {"schemas": ["urn:example:Other"], "userName": "x"})
+
+
+def test_create_with_a_non_object_body_is_invalid_syntax(users: UserService, tenant: str):
+    with pytest.raises(InvalidSyntax):
+        users.create(tenant, ["userName", "x"])
+
+
+def test_create_with_user_name_taken_in_another_letter_case_is_uniqueness(users: UserService, tenant: str):
+    users.create(tenant, user_body("Alice@Example.com"))
+
+    with pytest.raises(Uniqueness):
+        users.create(tenant, user_body("alice@example.COM"))
+
+
+def test_same_user_name_in_two_tenants_is_allowed(users: UserService, tenant: str):
+    users.create(tenant, user_body("shared"))
+
+    assert users.create(tenant + "-b", user_body("shared")).attributes["userName"] == "shared"
+
+
+# get
+
+
+def test_get_of_unknown_id_is_not_found(users: UserService, tenant: str):
+    with pytest.raises(NotFound):
+        users.get(tenant, str(uuid.uuid4()))
+
+
+def test_get_of_malformed_id_is_not_found(users: UserService, tenant: str):
+    with pytest.raises(NotFound):
+        users.get(tenant, "../../etc/passwd")
+
+
+# query
+
+
+def test_filter_user_name_eq_matches_case_insensitively(users: UserService, tenant: str):
+    created = users.create(tenant, user_body("Alice@Example.com"))
+
+    page = users.query(tenant, 'userName eq "alice@example.com"', None, None)
+
+    assert [resource.id for resource in page.resources] == [created.id]
+    assert page.total_results == 1
+
+
+def test_filter_external_id_eq_matches_case_exactly(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(externalId="Ext-1"))
+
+    assert [r.id for r in users.query(tenant, 'externalId eq "Ext-1"', None, None).resources] == [created.id]
+    assert users.query(tenant, 'externalId eq "ext-1"', None, None).total_results == 0
+
+
+def test_filter_id_eq_finds_the_user(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    assert [r.id for r in users.query(tenant, f'id eq "{created.id}"', None, None).resources] == [created.id]
+
+
+def test_filter_and_of_equalities_requires_both(users: UserService, tenant: str):
+    users.create(tenant, user_body("alice", externalId="a-1"))
+
+    assert users.query(tenant, 'userName eq "alice" and externalId eq "a-1"', None, None).total_results == 1
+    assert users.query(tenant, 'userName eq "alice" and externalId eq "other"', None, None).total_results == 0
+
+
+def test_filter_on_unknown_user_name_returns_empty_page(users: UserService, tenant: str):
+    page = users.query(tenant, f'userName eq "{uuid.uuid4()}"', None, None)
+
+    assert (page.total_results, page.resources) == (0, [])
+
+
+def test_filter_without_an_indexed_equality_is_invalid_filter(users: UserService, tenant: str):
+    with pytest.raises(InvalidFilter):
+        users.query(tenant, 'title co "engineer"', None, None)
+
+
+def test_malformed_filter_is_invalid_filter(users: UserService, tenant: str):
+    with pytest.raises(InvalidFilter):
+        users.query(tenant, 'userName eq "unterminated', None, None)
+
+
+def test_listing_pages_by_start_index_and_count_with_true_total(users: UserService, tenant: str):
+    ids = sorted(users.create(tenant, user_body(f"user{number}")).id for number in range(5))
+
+    page = users.query(tenant, None, 2, 2)
+
+    assert page.total_results == 5
+    assert page.start_index == 2
+    assert [resource.id for resource in page.resources] == ids[1:3]
+
+
+def test_listing_with_count_zero_returns_only_the_total(users: UserService, tenant: str):
+    users.create(tenant, user_body())
+
+    page = users.query(tenant, None, None, 0)
+
+    assert (page.total_results, page.resources) == (1, [])
+
+
+def test_listing_past_the_end_returns_no_resources_and_the_total(users: UserService, tenant: str):
+    users.create(tenant, user_body())
+
+    page = users.query(tenant, None, 5, 10)
+
+    assert (page.total_results, page.resources) == (1, [])
+
+
+def test_listing_count_above_maximum_is_capped(users: UserService, tenant: str):
+    page = users.query(tenant, None, None, MAX_PAGE_SIZE + 50)
+
+    assert page.resources == [] and page.total_results == 0
+
+
+def test_filtered_results_page_too(users: UserService, tenant: str):
+    users.create(tenant, user_body("alice", externalId="shared"))
+    users.create(tenant, user_body("bob", externalId="shared"))
+
+    page = users.query(tenant, 'externalId eq "shared"', 2, 5)
+
+    assert page.total_results == 2
+    assert len(page.resources) == 1
+
+
+# replace
+
+
+def test_replace_drops_attributes_the_body_leaves_out(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(title="Engineer", displayName="Alice"))
+
+    replaced = users.replace(tenant, created.id, user_body(displayName="Alice B"))
+
+    assert replaced.attributes == {"userName": "alice@example.com", "displayName": "Alice B"}
+
+
+def test_replace_keeps_created_and_changes_version(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    replaced = users.replace(tenant, created.id, user_body(title="New"))
+
+    assert replaced.created == created.created
+    assert replaced.version != created.version
+
+
+def test_replace_to_a_taken_user_name_is_uniqueness(users: UserService, tenant: str):
+    users.create(tenant, user_body("bob"))
+    alice = users.create(tenant, user_body("alice"))
+
+    with pytest.raises(Uniqueness):
+        users.replace(tenant, alice.id, user_body("BOB"))
+
+
+def test_replace_changing_only_the_case_of_user_name_succeeds(users: UserService, tenant: str):
+    alice = users.create(tenant, user_body("alice"))
+
+    assert users.replace(tenant, alice.id, user_body("ALICE")).attributes["userName"] == "ALICE"
+
+
+def test_replace_frees_the_old_user_name(users: UserService, tenant: str):
+    alice = users.create(tenant, user_body("alice"))
+    users.replace(tenant, alice.id, user_body("alicia"))
+
+    assert users.create(tenant, user_body("alice")).attributes["userName"] == "alice"
+
+
+def test_replace_of_unknown_id_is_not_found(users: UserService, tenant: str):
+    with pytest.raises(NotFound):
+        users.replace(tenant, str(uuid.uuid4()), user_body())
+
+
+def test_replace_with_stale_if_match_is_precondition_failed(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+    users.replace(tenant, created.id, user_body(title="first"))
+
+    with pytest.raises(PreconditionFailed):
+        users.replace(tenant, created.id, user_body(title="second"), if_match=created.version)
+
+
+# patch
+
+
+def test_patch_replace_active_given_as_string_false_deactivates(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(active=True))
+
+    patched = users.patch(tenant, created.id, patch_body({"op": "Replace", "path": "active", "value": "False"}))
+
+    assert patched.attributes["active"] is False
+
+
+def test_patch_add_email_appends_to_the_multi_valued_attribute(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(emails=[{"value": "a@x.com", "type": "work"}]))
+
+    patched = users.patch(
+        tenant, created.id, patch_body({"op": "add", "path": "emails", "value": [{"value": "b@x.com", "type": "home"}]})
+    )
+
+    assert [email["value"] for email in patched.attributes["emails"]] == ["a@x.com", "b@x.com"]
+
+
+def test_patch_remove_complex_attribute_removes_it(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(name={"givenName": "Alice", "familyName": "Smith"}))
+
+    patched = users.patch(tenant, created.id, patch_body({"op": "remove", "path": "name"}))
+
+    assert "name" not in patched.attributes
+
+
+def test_patch_renaming_user_name_moves_the_lookup(users: UserService, tenant: str):
+    created = users.create(tenant, user_body("alice"))
+
+    users.patch(tenant, created.id, patch_body({"op": "replace", "path": "userName", "value": "alicia"}))
+
+    assert users.query(tenant, 'userName eq "alice"', None, None).total_results == 0
+    assert users.query(tenant, 'userName eq "alicia"', None, None).total_results == 1
+
+
+def test_patch_that_changes_nothing_keeps_the_version(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(active=True))
+
+    patched = users.patch(tenant, created.id, patch_body({"op": "replace", "path": "active", "value": True}))
+
+    assert patched.version == created.version
+
+
+def test_patch_with_an_invalid_operation_applies_none_of_them(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(title="Engineer"))
+
+    with pytest.raises(InvalidValue):
+        users.patch(
+            tenant,
+            created.id,
+            patch_body(
+                {"op": "replace", "path": "title", "value": "Manager"},
+                {"op": "replace", "path": "active", "value": "not-a-boolean"},
+            ),
+        )
+
+    assert users.get(tenant, created.id).attributes["title"] == "Engineer"
+
+
+def test_patch_without_the_patch_op_schema_is_invalid_syntax(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    with pytest.raises(InvalidSyntax):
+        users.patch(tenant, created.id, {"schemas": [USER_SCHEMA], "Operations": [{"op": "remove", "path": "title"}]})
+
+
+def test_patch_with_unknown_op_is_invalid_syntax(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    with pytest.raises(InvalidSyntax):
+        users.patch(tenant, created.id, patch_body({"op": "merge", "path": "title", "value": "x"}))
+
+
+def test_patch_to_a_taken_user_name_is_uniqueness(users: UserService, tenant: str):
+    users.create(tenant, user_body("bob"))
+    alice = users.create(tenant, user_body("alice"))
+
+    with pytest.raises(Uniqueness):
+        users.patch(tenant, alice.id, patch_body({"op": "replace", "path": "userName", "value": "Bob"}))
+
+
+def test_patch_with_stale_if_match_is_precondition_failed(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+    users.patch(tenant, created.id, patch_body({"op": "add", "path": "title", "value": "x"}))
+
+    with pytest.raises(PreconditionFailed):
+        users.patch(tenant, created.id, patch_body({"op": "add", "path": "title", "value": "y"}), created.version)
+
+
+def test_patch_with_current_if_match_succeeds(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    patched = users.patch(tenant, created.id, patch_body({"op": "add", "path": "title", "value": "x"}), created.version)
+
+    assert patched.attributes["title"] == "x"
+
+
+# delete
+
+
+def test_delete_then_get_is_not_found(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    users.delete(tenant, created.id)
+
+    with pytest.raises(NotFound):
+        users.get(tenant, created.id)
+
+
+def test_delete_frees_the_user_name(users: UserService, tenant: str):
+    created = users.create(tenant, user_body("alice"))
+    users.delete(tenant, created.id)
+
+    assert users.create(tenant, user_body("alice")).id != created.id
+
+
+def test_delete_of_unknown_id_is_not_found(users: UserService, tenant: str):
+    with pytest.raises(NotFound):
+        users.delete(tenant, str(uuid.uuid4()))
+
+
+def test_delete_with_stale_if_match_is_precondition_failed(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+    users.patch(tenant, created.id, patch_body({"op": "add", "path": "title", "value": "x"}))
+
+    with pytest.raises(PreconditionFailed):
+        users.delete(tenant, created.id, if_match=created.version)
+
+
+# representation
+
+
+def test_representation_carries_schemas_id_and_meta(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(**{ENTERPRISE_USER_SCHEMA: {"department": "Sales"}}))
+
+    body = users.representation(created, "https://host/scim/acme/v2")
+
+    assert body["schemas"] == [USER_SCHEMA, ENTERPRISE_USER_SCHEMA]
+    assert body["id"] == created.id
+    assert body["meta"] == {
+        "resourceType": "User",
+        "created": created.created,
+        "lastModified": created.last_modified,
+        "location": f"https://host/scim/acme/v2/Users/{created.id}",
+        "version": created.version,
+    }
