@@ -19,8 +19,11 @@ import json
 import logging
 import os
 import re
+import socket
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ DEFAULT_APP = "function_app:app"
 DEFAULT_ROUTE_PREFIX = "api"
 LOCAL_SETTINGS_FILE = "local.settings.json"
 HOST_FILE = "host.json"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Framing headers are computed by the server from the body it writes, never taken from a response.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
@@ -387,6 +391,48 @@ def serving(router: Router, host: str = DEFAULT_HOST, port: int = 0) -> Iterator
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def child_process(
+    environ: Mapping[str, str], log_path: Path, *, host: str = DEFAULT_HOST, startup_timeout: float = 20
+) -> Iterator[str]:
+    """Run ``python -m scim.local_host`` as a child process on a free port; yields its base URL.
+
+    The child runs from the project root with ``environ`` as its whole environment and its output
+    in ``log_path``; a child that exits or does not listen in time raises ``RuntimeError`` with it.
+    """
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "scim.local_host", "--host", host, "--port", str(port)]
+    with log_path.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=dict(environ), stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_until_listening(process, host, port, log_path, startup_timeout)
+        yield f"http://{host}:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_listening(process: subprocess.Popen, host: str, port: int, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the local host exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the local host did not listen on port {port} within {timeout} s:\n{log_path.read_text()}")
 
 
 # --- command line -------------------------------------------------------------------------------
