@@ -8,6 +8,8 @@ from typing import Any
 
 from azure.data.tables import TableClient
 
+from scim.auth.credentials import azure_credential
+
 # A few quick retries inside the SDK; the HTTP adapter turns what still fails into 503.
 SDK_RETRY_SETTINGS = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4}
 
@@ -16,7 +18,16 @@ logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(l
 
 
 def table_client_from_settings(**client_options: Any) -> TableClient:
-    """A client for ``SCIM_TABLE_NAME`` in the account of ``SCIM_STORAGE_CONNECTION_STRING``."""
-    connection_string = os.environ.get("SCIM_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    """A client for the table ``SCIM_TABLE_NAME`` (default ``scim``).
+
+    In Azure, ``SCIM_STORAGE_TABLE_ENDPOINT`` (``https://<account>.table.core.windows.net``) is
+    reached with the managed identity; otherwise ``SCIM_STORAGE_CONNECTION_STRING`` is used
+    (default: Azurite).
+    """
     table_name = os.environ.get("SCIM_TABLE_NAME", "scim")
-    return TableClient.from_connection_string(connection_string, table_name, **{**SDK_RETRY_SETTINGS, **client_options})
+    options = {**SDK_RETRY_SETTINGS, **client_options}
+    endpoint = os.environ.get("SCIM_STORAGE_TABLE_ENDPOINT")
+    if endpoint:
+        return TableClient(endpoint, table_name, credential=azure_credential(), **options)
+    connection_string = os.environ.get("SCIM_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    return TableClient.from_connection_string(connection_string, table_name, **options)
