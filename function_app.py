@@ -19,3 +19,13 @@ def users(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="scim/{tenant}/v2/Users/{id}", methods=["GET", "PUT", "PATCH", "DELETE"])
 def user(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.user_item(req)
+
+
+@app.route(route="scim/{tenant}/v2/Groups", methods=["GET", "POST"])
+def groups(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.groups_collection(req)
+
+
+@app.route(route="scim/{tenant}/v2/Groups/{id}", methods=["GET", "PUT", "PATCH", "DELETE"])
+def group(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.group_item(req)

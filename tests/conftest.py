@@ -11,26 +11,17 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.data.tables import TableClient, TableServiceClient
 
 from scim.api import dependencies
 from scim.auth.tokens import SettingsTokenSource
+from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
+from tests.storage_requests import RequestCounter
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
 AZURITE_TABLE_ADDRESS = ("127.0.0.1", 10002)
-
-
-class RequestCounter(SansIOHTTPPolicy):
-    """Counts every HTTP request a TableClient sends, retries included."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def on_request(self, request) -> None:
-        self.count += 1
 
 
 @pytest.fixture(scope="session")
@@ -80,17 +71,21 @@ def users(repository: TableResourceRepository) -> UserService:
 
 
 @pytest.fixture
+def groups(repository: TableResourceRepository) -> GroupService:
+    return GroupService(repository)
+
+
+@pytest.fixture
 def tokens(tenant: str) -> dict[str, str]:
     """Secret tokens of the test tenant and of a second tenant."""
     return {tenant: "token-" + uuid.uuid4().hex, "other-tenant": "token-" + uuid.uuid4().hex}
 
 
 @pytest.fixture
-def served(users: UserService, tokens: dict[str, str]) -> Iterator[dependencies.Dependencies]:
+def served(users: UserService, groups: GroupService, tokens: dict[str, str]) -> Iterator[dependencies.Dependencies]:
     """function_app serves with the test table and tokens for the duration of one test."""
     served = dependencies.Dependencies(
-        tokens=SettingsTokenSource({"SCIM_TOKENS": json.dumps(tokens)}),
-        users=users,
+        tokens=SettingsTokenSource({"SCIM_TOKENS": json.dumps(tokens)}), users=users, groups=groups
     )
     dependencies.override(served)
     yield served

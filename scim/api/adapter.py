@@ -21,6 +21,7 @@ from scim.auth.tokens import authenticate
 from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, ScimError, ServiceUnavailable
 from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
 from scim.service.ports import StorageUnavailable, StoredResource
+from scim.service.resources import ResourceService, Selection
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Call:
     request: func.HttpRequest
     tenant: str
     tenant_url: str
-    services: dependencies.Dependencies
+    service: ResourceService
 
     def json_body(self) -> Any:
         """The parsed JSON body; 400 invalidSyntax when it is not JSON."""
@@ -72,19 +73,41 @@ class Call:
 Handler = Callable[[Call], Reply]
 
 
+ServiceOf = Callable[[dependencies.Dependencies], ResourceService]
+
+
 def users_collection(request: func.HttpRequest) -> func.HttpResponse:
     """/Users: GET lists (RFC 7644 section 3.4.2), POST creates (section 3.3)."""
-    return _serve(request, {"GET": _list_users, "POST": _create_user})
+    return _serve(request, _users, {"GET": _list, "POST": _create})
 
 
 def user_item(request: func.HttpRequest) -> func.HttpResponse:
     """/Users/{id}: GET, PUT, PATCH and DELETE of one User."""
-    return _serve(request, {"GET": _get_user, "PUT": _replace_user, "PATCH": _patch_user, "DELETE": _delete_user})
+    return _serve(request, _users, ITEM_HANDLERS)
 
 
-def _list_users(call: Call) -> Reply:
-    users = call.services.users
-    page = users.query(call.tenant, call.query("filter"), call.integer_query("startIndex"), call.integer_query("count"))
+def groups_collection(request: func.HttpRequest) -> func.HttpResponse:
+    """/Groups: GET lists, POST creates."""
+    return _serve(request, _groups, {"GET": _list, "POST": _create})
+
+
+def group_item(request: func.HttpRequest) -> func.HttpResponse:
+    """/Groups/{id}: GET, PUT, PATCH and DELETE of one Group."""
+    return _serve(request, _groups, ITEM_HANDLERS)
+
+
+def _users(services: dependencies.Dependencies) -> ResourceService:
+    return services.users
+
+
+def _groups(services: dependencies.Dependencies) -> ResourceService:
+    return services.groups
+
+
+def _list(call: Call) -> Reply:
+    page = call.service.query(
+        call.tenant, call.query("filter"), call.integer_query("startIndex"), call.integer_query("count")
+    )
     return Reply(
         200,
         {
@@ -92,40 +115,52 @@ def _list_users(call: Call) -> Reply:
             "totalResults": page.total_results,
             "startIndex": page.start_index,
             "itemsPerPage": len(page.resources),
-            "Resources": [users.representation(resource, call.tenant_url) for resource in page.resources],
+            "Resources": [_render(call, resource) for resource in page.resources],
         },
     )
 
 
-def _create_user(call: Call) -> Reply:
-    created = call.services.users.create(call.tenant, call.json_body())
+def _create(call: Call) -> Reply:
+    created = call.service.create(call.tenant, call.json_body())
     reply = _resource_reply(call, created, status=201)
-    reply.headers["Location"] = reply.body["meta"]["location"]
+    reply.headers["Location"] = call.service.location(call.tenant_url, created.id)
     return reply
 
 
-def _get_user(call: Call) -> Reply:
-    return _resource_reply(call, call.services.users.get(call.tenant, _route_id(call)))
+def _get(call: Call) -> Reply:
+    return _resource_reply(call, call.service.get(call.tenant, _route_id(call)))
 
 
-def _replace_user(call: Call) -> Reply:
-    replaced = call.services.users.replace(call.tenant, _route_id(call), call.json_body(), _if_match(call))
+def _replace(call: Call) -> Reply:
+    replaced = call.service.replace(call.tenant, _route_id(call), call.json_body(), _if_match(call))
     return _resource_reply(call, replaced)
 
 
-def _patch_user(call: Call) -> Reply:
-    patched = call.services.users.patch(call.tenant, _route_id(call), call.json_body(), _if_match(call))
+def _patch(call: Call) -> Reply:
+    """200 with the resource, or 204 for a membership-only group PATCH that asked for no attributes."""
+    patched = call.service.patch(call.tenant, _route_id(call), call.json_body(), _if_match(call))
+    if patched is None:
+        if call.query("attributes") is None and call.query("excludedAttributes") is None:
+            return Reply(204)
+        patched = call.service.get(call.tenant, _route_id(call))
     return _resource_reply(call, patched)
 
 
-def _delete_user(call: Call) -> Reply:
-    call.services.users.delete(call.tenant, _route_id(call), _if_match(call))
+def _delete(call: Call) -> Reply:
+    call.service.delete(call.tenant, _route_id(call), _if_match(call))
     return Reply(204)
 
 
+ITEM_HANDLERS: dict[str, Handler] = {"GET": _get, "PUT": _replace, "PATCH": _patch, "DELETE": _delete}
+
+
 def _resource_reply(call: Call, resource: StoredResource, status: int = 200) -> Reply:
-    body = call.services.users.representation(resource, call.tenant_url)
-    return Reply(status, body, {"ETag": resource.version})
+    return Reply(status, _render(call, resource), {"ETag": resource.version})
+
+
+def _render(call: Call, resource: StoredResource) -> dict[str, Any]:
+    selection = Selection.parse(call.query("attributes"), call.query("excludedAttributes"))
+    return call.service.render(call.tenant, resource, call.tenant_url, selection)
 
 
 def _route_id(call: Call) -> str:
@@ -136,13 +171,13 @@ def _if_match(call: Call) -> str | None:
     return call.request.headers.get("If-Match")
 
 
-def _serve(request: func.HttpRequest, handlers: dict[str, Handler]) -> func.HttpResponse:
+def _serve(request: func.HttpRequest, service_of: ServiceOf, handlers: dict[str, Handler]) -> func.HttpResponse:
     """Authenticate, dispatch on the method, and turn every outcome into a SCIM response."""
     try:
         handler = handlers.get(request.method.upper())
         if handler is None:
             raise ScimError(f"{request.method} is not supported here", status=405)
-        reply = handler(_authenticated_call(request))
+        reply = handler(_authenticated_call(request, service_of))
     except ScimError as error:
         reply = _error_reply(error)
     except StorageUnavailable:
@@ -154,7 +189,7 @@ def _serve(request: func.HttpRequest, handlers: dict[str, Handler]) -> func.Http
     return _http_response(reply)
 
 
-def _authenticated_call(request: func.HttpRequest) -> Call:
+def _authenticated_call(request: func.HttpRequest, service_of: ServiceOf) -> Call:
     tenant = request.route_params.get("tenant", "")
     if not TENANT_PATTERN.match(tenant):
         raise NotFound("no such tenant")
@@ -162,7 +197,7 @@ def _authenticated_call(request: func.HttpRequest) -> Call:
     authenticate(tenant, request.headers.get("Authorization"), services.tokens)
     if len(request.get_body() or b"") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    return Call(request, tenant, _tenant_url(request), services)
+    return Call(request, tenant, _tenant_url(request), service_of(services))
 
 
 def _tenant_url(request: func.HttpRequest) -> str:

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 
 from scim.auth.tokens import TokenSource
+from scim.service.groups import GroupService
 from scim.service.users import UserService
 
 
@@ -16,6 +17,7 @@ from scim.service.users import UserService
 class Dependencies:
     tokens: TokenSource
     users: UserService
+    groups: GroupService
 
 
 _lock = threading.Lock()
@@ -44,4 +46,4 @@ def _from_settings() -> Dependencies:
     from scim.storage.tables import table_client_from_settings
 
     repository = TableResourceRepository(table_client_from_settings())
-    return Dependencies(tokens=SettingsTokenSource(), users=UserService(repository))
+    return Dependencies(tokens=SettingsTokenSource(), users=UserService(repository), groups=GroupService(repository))

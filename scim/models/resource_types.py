@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scim.models.base import ScimObject
+from scim.models.group import GROUP_SCHEMA, Group
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA, EnterpriseUser, User
 
 
@@ -16,6 +17,10 @@ class ResourceType:
     endpoint: str
     schema: str
     model: type[ScimObject]
+    # Attributes with index rows, so that ``eq`` on them is a point read (most selective first).
+    indexed: tuple[str, ...]
+    # Attributes the service keeps outside the resource's own JSON (members: one row each).
+    stored_apart: frozenset[str] = frozenset()
     extensions: dict[str, type[ScimObject]] = field(default_factory=dict)
 
     def extension(self, urn: str) -> tuple[str, type[ScimObject]] | None:
@@ -31,5 +36,15 @@ USER = ResourceType(
     endpoint="/Users",
     schema=USER_SCHEMA,
     model=User,
+    indexed=("userName", "externalId"),
     extensions={ENTERPRISE_USER_SCHEMA: EnterpriseUser},
+)
+
+GROUP = ResourceType(
+    name="Group",
+    endpoint="/Groups",
+    schema=GROUP_SCHEMA,
+    model=Group,
+    indexed=("displayName", "externalId"),
+    stored_apart=frozenset({"members"}),
 )

@@ -31,6 +31,14 @@ class IndexEntry:
     unique: bool = field(default=False)
 
 
+@dataclass(frozen=True)
+class Membership:
+    """One direct member of a group: a User or a Group of the same tenant."""
+
+    member_id: str
+    member_type: str  # "User" or "Group"
+
+
 class KeyTaken(Exception):
     """A unique index entry belongs to another resource."""
 
@@ -45,6 +53,14 @@ class VersionConflict(Exception):
 
 class ResourceMissing(Exception):
     """The resource does not exist (any more)."""
+
+
+class MemberMissing(Exception):
+    """A member named in a membership change does not exist (any more)."""
+
+    def __init__(self, member_id: str):
+        super().__init__(member_id)
+        self.member_id = member_id
 
 
 class ResourceTooLarge(Exception):
@@ -81,7 +97,44 @@ class ResourceRepository(Protocol):
         """
 
     def delete(self, tenant: str, resource: StoredResource, indexes: Sequence[IndexEntry]) -> None:
-        """Remove the resource at ``resource.version`` with its index entries together."""
+        """Remove the resource at ``resource.version`` with its index entries, then its memberships.
+
+        The resource goes first, atomically with a deletion marker; its membership rows (as a
+        group and as a member) follow in as many transactions as needed; the marker goes last.
+        ``finish_deletion`` completes a delete that was interrupted in between.
+        """
+
+    def finish_deletion(self, tenant: str, resource_type: str, resource_id: str) -> bool:
+        """Complete an interrupted delete of this resource; False if none is pending."""
+
+    def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
+        """Whether the resource exists (reads its key only)."""
+
+    def members(self, tenant: str, group_id: str) -> list[Membership]:
+        """Every direct member of the group, paging through its membership rows."""
+
+    def groups_of(self, tenant: str, member_id: str) -> list[str]:
+        """Ids of the groups ``member_id`` is a direct member of."""
+
+    def memberships_present(self, tenant: str, group_id: str, member_ids: Sequence[str]) -> set[str]:
+        """Which of ``member_ids`` are direct members of the group (one point read each)."""
+
+    def change_memberships(
+        self,
+        tenant: str,
+        group_id: str,
+        *,
+        add: Sequence[Membership],
+        remove: Sequence[str],
+        last_modified: str,
+        expected_version: str | None = None,
+    ) -> str:
+        """Add and remove members, touching the group (and each added member) in every transaction.
+
+        Returns the group's new version. ``ResourceMissing`` if the group is gone,
+        ``MemberMissing`` if an added member is gone, ``VersionConflict`` if ``expected_version``
+        is stale or a removed membership vanished meanwhile. Adding is idempotent.
+        """
 
     def list_ids(self, tenant: str, resource_type: str) -> list[str]:
         """Every id of this type in the tenant, in storage order (reads keys only)."""

@@ -4,6 +4,9 @@ Row layout (PartitionKey is the tenant slug):
 - ``res:<type>:<id>``: the resource; its attributes are JSON split over ``Json0..JsonN``.
 - ``idx:<type>:<attribute>:<sha256(value)>``: a unique index row naming the resource's id.
 - ``idx:<type>:<attribute>:<sha256(value)>:<id>``: a non-unique index row.
+- ``mem:<group id>:<member id>``: one direct member of a group (``MemberType``).
+- ``mof:<member id>:<group id>``: the same membership seen from the member.
+- ``del:<type>:<id>``: a delete whose membership cleanup has not finished yet.
 
 A resource and its index rows share the partition, so every write that must agree is one entity
 group transaction: all of it commits or none of it does.
@@ -30,6 +33,8 @@ from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 from scim.service.ports import (
     IndexEntry,
     KeyTaken,
+    MemberMissing,
+    Membership,
     ResourceMissing,
     ResourceTooLarge,
     StorageUnavailable,
@@ -39,6 +44,8 @@ from scim.service.ports import (
 
 # Table Storage: a string property holds at most 64 KiB (32K UTF-16 units), an entity 1 MiB.
 JSON_CHUNK_CHARACTERS = 30_000
+# An entity group transaction holds at most 100 operations.
+MAX_TRANSACTION_OPERATIONS = 100
 MAX_JSON_CHUNKS = 30
 RANGE_FILTER = "PartitionKey eq @tenant and RowKey ge @low and RowKey lt @high"
 
@@ -106,18 +113,82 @@ class TableResourceRepository:
         return dataclasses.replace(resource, version=results[0]["etag"])
 
     def delete(self, tenant: str, resource: StoredResource, indexes: Sequence[IndexEntry]) -> None:
+        marker = {"PartitionKey": tenant, "RowKey": _deletion_key(resource.resource_type, resource.id)}
         operations: list[tuple[Any, ...]] = [
             (
                 "delete",
                 {"PartitionKey": tenant, "RowKey": _resource_key(resource.resource_type, resource.id)},
                 {"etag": resource.version, "match_condition": MatchConditions.IfNotModified},
-            )
+            ),
+            ("upsert", marker),
         ]
         operations += [
             ("delete", {"PartitionKey": tenant, "RowKey": _index_key(resource.resource_type, entry, resource.id)})
             for entry in indexes
         ]
         self._transact(operations, [], first_index_at=1)
+        self.finish_deletion(tenant, resource.resource_type, resource.id)
+
+    def finish_deletion(self, tenant: str, resource_type: str, resource_id: str) -> bool:
+        if not self._row_exists(tenant, _deletion_key(resource_type, resource_id)):
+            return False
+        # Both directions: the resource's own members (a group) and its memberships (any member).
+        for prefix in (f"mem:{resource_id}:", f"mof:{resource_id}:"):
+            for keys in _batches(self._keys_in_range(tenant, prefix), MAX_TRANSACTION_OPERATIONS // 2):
+                pairs = [_membership_pair(key) for key in keys]
+                self._delete_rows(tenant, [row for pair in pairs for row in pair])
+        self._delete_rows(tenant, [_deletion_key(resource_type, resource_id)])
+        return True
+
+    def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
+        return self._row_exists(tenant, _resource_key(resource_type, resource_id))
+
+    def members(self, tenant: str, group_id: str) -> list[Membership]:
+        prefix = f"mem:{group_id}:"
+        rows = self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey", "MemberType"])
+        return [Membership(row["RowKey"][len(prefix) :], row["MemberType"]) for row in rows]
+
+    def groups_of(self, tenant: str, member_id: str) -> list[str]:
+        prefix = f"mof:{member_id}:"
+        return [key[len(prefix) :] for key in self._keys_in_range(tenant, prefix)]
+
+    def memberships_present(self, tenant: str, group_id: str, member_ids: Sequence[str]) -> set[str]:
+        return {member for member in member_ids if self._row_exists(tenant, f"mem:{group_id}:{member}")}
+
+    def change_memberships(
+        self,
+        tenant: str,
+        group_id: str,
+        *,
+        add: Sequence[Membership],
+        remove: Sequence[str],
+        last_modified: str,
+        expected_version: str | None = None,
+    ) -> str:
+        changes: list[tuple[str, Membership | str]] = [("add", m) for m in add] + [("remove", m) for m in remove]
+        # Each transaction touches the group: it fails if the group was deleted meanwhile, so no
+        # membership row can outlive its group; each added member is touched for the same reason.
+        version = ""
+        for batch in _batches(changes, (MAX_TRANSACTION_OPERATIONS - 1) // 3) or [[]]:
+            condition = {"etag": expected_version, "match_condition": MatchConditions.IfNotModified}
+            touch_group = {
+                "PartitionKey": tenant,
+                "RowKey": _resource_key("Group", group_id),
+                "LastModified": last_modified,
+            }
+            operations: list[tuple[Any, ...]] = [
+                ("update", touch_group, {"mode": UpdateMode.MERGE, **(condition if expected_version else {})})
+            ]
+            # The member behind each operation, to name the one that vanished if a touch fails.
+            owners: list[str | None] = [None]
+            for kind, change in batch:
+                added = _membership_operations(tenant, group_id, kind, change, last_modified)
+                operations += added
+                owners += [change.member_id if kind == "add" else None] * len(added)
+            results = self._transact_memberships(operations, owners)
+            version = results[0]["etag"]
+            expected_version = None  # checked once, by the first transaction
+        return version
 
     def list_ids(self, tenant: str, resource_type: str) -> list[str]:
         prefix = _resource_key(resource_type, "")
@@ -172,6 +243,43 @@ class TableResourceRepository:
                 raise ResourceTooLarge() from None
             raise StorageUnavailable() from error
 
+    def _transact_memberships(
+        self, operations: list[tuple[Any, ...]], owners: list[str | None]
+    ) -> list[dict[str, Any]]:
+        """Submit a membership transaction; ``owners[i]`` is the member behind operation ``i``."""
+        try:
+            return self._call(lambda: self._table.submit_transaction(operations))
+        except TableTransactionError as error:
+            code = _error_code(error)
+            if code == "ResourceNotFound" and error.index == 0:
+                raise ResourceMissing() from None
+            if code == "ResourceNotFound" and operations[error.index][0] == "update":
+                raise MemberMissing(owners[error.index] or "") from None
+            if code in ("ResourceNotFound", "UpdateConditionNotSatisfied"):
+                raise VersionConflict() from None
+            raise StorageUnavailable() from error
+
+    def _row_exists(self, tenant: str, key: str) -> bool:
+        try:
+            self._call(lambda: self._table.get_entity(tenant, key, select=["RowKey"]))
+            return True
+        except ResourceMissing:
+            return False
+
+    def _keys_in_range(self, tenant: str, prefix: str) -> list[str]:
+        return [row["RowKey"] for row in self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey"])]
+
+    def _delete_rows(self, tenant: str, keys: list[str]) -> None:
+        """Delete rows that may already be gone (a retried cleanup), one transaction per 100."""
+        for batch in _batches(keys, MAX_TRANSACTION_OPERATIONS):
+            try:
+                self._transact(
+                    [("delete", {"PartitionKey": tenant, "RowKey": key}) for key in batch], [], first_index_at=0
+                )
+            except VersionConflict:
+                for key in batch:  # some were gone: delete one by one, where missing is no error
+                    self._call(lambda key=key: self._table.delete_entity(tenant, key))
+
     def _call(self, operation: Callable[[], T]) -> T:
         """Run one storage call; create the table on first use; translate Azure errors."""
         try:
@@ -200,6 +308,43 @@ def _error_code(error: Exception) -> str:
     """The storage error code; the SDK gives either a plain string or a ``TableErrorCode`` member."""
     code = getattr(error, "error_code", None)
     return str(getattr(code, "value", code) or "")
+
+
+def _deletion_key(resource_type: str, resource_id: str) -> str:
+    return f"del:{resource_type}:{resource_id}"
+
+
+def _membership_pair(key: str) -> tuple[str, str]:
+    """Both rows of the membership that ``key`` (``mem:g:m`` or ``mof:m:g``) is one side of."""
+    kind, first, second = key.split(":")
+    group_id, member_id = (first, second) if kind == "mem" else (second, first)
+    return f"mem:{group_id}:{member_id}", f"mof:{member_id}:{group_id}"
+
+
+def _membership_operations(
+    tenant: str, group_id: str, kind: str, change: Membership | str, last_modified: str
+) -> list[tuple[Any, ...]]:
+    if kind == "remove":
+        member_row, reverse_row = _membership_pair(f"mem:{group_id}:{change}")
+        return [
+            ("delete", {"PartitionKey": tenant, "RowKey": member_row}),
+            ("delete", {"PartitionKey": tenant, "RowKey": reverse_row}),
+        ]
+    member_row, reverse_row = _membership_pair(f"mem:{group_id}:{change.member_id}")
+    touch_member = {
+        "PartitionKey": tenant,
+        "RowKey": _resource_key(change.member_type, change.member_id),
+        "LastModified": last_modified,
+    }
+    return [
+        ("upsert", {"PartitionKey": tenant, "RowKey": member_row, "MemberType": change.member_type}),
+        ("upsert", {"PartitionKey": tenant, "RowKey": reverse_row}),
+        ("update", touch_member, {"mode": UpdateMode.MERGE}),
+    ]
+
+
+def _batches(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _resource_key(resource_type: str, resource_id: str) -> str:

@@ -35,7 +35,9 @@ def requests_for_user_name_filter(tenant: str, token: str, user_name: str, count
 def test_user_name_filter_costs_the_same_with_10_and_2000_users(served, users: UserService, tenant, request_counter):
     small, large = f"{tenant}-small", f"{tenant}-large"
     tokens = {small: "token-small", large: "token-large"}
-    dependencies.override(dependencies.Dependencies(SettingsTokenSource({"SCIM_TOKENS": json.dumps(tokens)}), users))
+    dependencies.override(
+        dependencies.Dependencies(SettingsTokenSource({"SCIM_TOKENS": json.dumps(tokens)}), users, served.groups)
+    )
     seed(users, small, 10)
     seed(users, large, 2000)
 
@@ -47,4 +49,5 @@ def test_user_name_filter_costs_the_same_with_10_and_2000_users(served, users: U
     )
 
     assert small_body["totalResults"] == large_body["totalResults"] == 1
-    assert small_cost == large_cost == 2  # one index point read, one resource point read
+    # an index point read, a resource point read, and the query of the user's groups
+    assert small_cost == large_cost == 3

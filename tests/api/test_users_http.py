@@ -6,46 +6,12 @@ import json
 import threading
 import uuid
 
-import azure.functions as func
 import pytest
 
-import function_app
 from scim.api import dependencies
-from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA
+from scim.models.messages import LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-
-HOST = "https://scim.example.net"
-
-
-class Client:
-    """Builds func.HttpRequest objects the way the Functions host does and calls the triggers."""
-
-    def __init__(self, tenant: str, token: str | None):
-        self.tenant = tenant
-        self.token = token
-
-    def call(self, method: str, path: str = "", body=None, *, params=None, headers=None, raw: bytes | None = None):
-        route = f"scim/{self.tenant}/v2/Users{path}"
-        request_headers = {"Content-Type": "application/scim+json", **(headers or {})}
-        if self.token is not None:
-            request_headers["Authorization"] = f"Bearer {self.token}"
-        route_params = {"tenant": self.tenant}
-        if path:
-            route_params["id"] = path.lstrip("/")
-        request = func.HttpRequest(
-            method,
-            f"{HOST}/{route}",
-            headers=request_headers,
-            params=params or {},
-            route_params=route_params,
-            body=raw if raw is not None else (json.dumps(body).encode() if body is not None else b""),
-        )
-        trigger = function_app.user if path else function_app.users
-        return trigger(request)
-
-
-def json_of(response: func.HttpResponse) -> dict:
-    return json.loads(response.get_body())
+from tests.api.http_client import HOST, Client, assert_scim_error, json_of
 
 
 @pytest.fixture
@@ -57,17 +23,6 @@ def new_user(client: Client, user_name: str = "alice@example.com", **attributes)
     response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name, **attributes})
     assert response.status_code == 201
     return json_of(response)
-
-
-def assert_scim_error(response: func.HttpResponse, status: int, scim_type: str | None = None) -> dict:
-    body = json_of(response)
-    assert response.status_code == status
-    assert response.mimetype == "application/scim+json"
-    assert body["schemas"] == [ERROR_SCHEMA]
-    assert body["status"] == str(status)
-    assert body.get("scimType") == scim_type
-    assert "Traceback" not in response.get_body().decode()
-    return body
 
 
 def test_post_returns_201_with_location_matching_meta_location(client: Client):
@@ -256,7 +211,9 @@ def test_storage_unreachable_is_503_with_retry_after(served, tenant: str, tokens
         "users",
         retry_total=0,
     )
-    dependencies.override(dependencies.Dependencies(served.tokens, UserService(TableResourceRepository(unreachable))))
+    dependencies.override(
+        dependencies.Dependencies(served.tokens, UserService(TableResourceRepository(unreachable)), served.groups)
+    )
 
     response = Client(tenant, tokens[tenant]).call("GET")
 
@@ -269,7 +226,7 @@ def test_unexpected_error_is_500_without_traceback(served, tenant: str, tokens: 
         def query(self, *args):
             raise RuntimeError("secret internal detail")
 
-    dependencies.override(dependencies.Dependencies(served.tokens, BrokenService()))
+    dependencies.override(dependencies.Dependencies(served.tokens, BrokenService(), served.groups))
 
     body = assert_scim_error(Client(tenant, tokens[tenant]).call("GET"), 500)
 

@@ -9,7 +9,8 @@ import pytest
 from scim.errors import InvalidFilter, InvalidSyntax, InvalidValue, NotFound, PreconditionFailed, Uniqueness
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
-from scim.service.users import MAX_PAGE_SIZE, UserService
+from scim.service.resources import MAX_PAGE_SIZE
+from scim.service.users import UserService
 
 
 def user_body(user_name: str = "alice@example.com", **attributes) -> dict:
@@ -384,7 +385,7 @@ def test_delete_with_stale_if_match_is_precondition_failed(users: UserService, t
 def test_representation_carries_schemas_id_and_meta(users: UserService, tenant: str):
     created = users.create(tenant, user_body(**{ENTERPRISE_USER_SCHEMA: {"department": "Sales"}}))
 
-    body = users.representation(created, "https://host/scim/acme/v2")
+    body = users.render(tenant, created, "https://host/scim/acme/v2")
 
     assert body["schemas"] == [USER_SCHEMA, ENTERPRISE_USER_SCHEMA]
     assert body["id"] == created.id

@@ -1,4 +1,4 @@
-"""An Entra-like provisioning flow over real HTTP through the local host and Azurite."""
+"""Entra-like provisioning flows over real HTTP through the local host and Azurite."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from urllib.parse import quote_plus
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 def send(host, method: str, path: str, body=None, tenant: str | None = None):
@@ -72,3 +73,29 @@ def test_another_tenants_token_is_refused_over_http(local_host_url):
     except urllib.error.HTTPError as error:
         assert error.code == 401
         assert error.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_entra_group_flow_over_http(local_host_url):
+    host = local_host_url
+    member_ids = []
+    for _ in range(3):
+        body = {"schemas": [USER_SCHEMA], "userName": f"{uuid.uuid4().hex[:8]}@contoso.example"}
+        member_ids.append(send(host, "POST", "/Users", body)[2]["id"])
+
+    # Entra creates the group without members, then PATCHes them in.
+    status, _, group = send(host, "POST", "/Groups", {"schemas": [GROUP_SCHEMA], "displayName": uuid.uuid4().hex})
+    assert status == 201
+    add = {"op": "Add", "path": "members", "value": [{"value": member} for member in member_ids]}
+    status, _, _ = send(host, "PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_OP_SCHEMA], "Operations": [add]})
+    assert status == 204
+
+    # Every group read Entra makes excludes members.
+    status, _, read = send(host, "GET", f"/Groups/{group['id']}?excludedAttributes=members")
+    assert (status, "members" in read) == (200, False)
+
+    remove = {"op": "Remove", "path": f'members[value eq "{member_ids[0]}"]'}
+    send(host, "PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_OP_SCHEMA], "Operations": [remove]})
+    send(host, "DELETE", f"/Users/{member_ids[1]}")
+
+    status, _, read = send(host, "GET", f"/Groups/{group['id']}")
+    assert [member["value"] for member in read["members"]] == [member_ids[2]]

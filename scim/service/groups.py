@@ -1,0 +1,272 @@
+"""SCIM rules particular to Groups (RFC 7643 section 4.2) and their membership: no Azure, no HTTP.
+
+Members are not part of a group's stored JSON: each membership is a row of its own, so a group
+has no size limit and adding or removing k members costs work in proportion to k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scim.errors import InvalidPath, InvalidValue, NoTarget, NotFound, PreconditionFailed, ServiceUnavailable
+from scim.models.messages import PatchOperation
+from scim.models.resource_types import GROUP
+from scim.service import filter_syntax
+from scim.service.ports import MemberMissing, Membership, ResourceMissing, StoredResource, VersionConflict
+from scim.service.resources import MAX_WRITE_ATTEMPTS, ResourceService, Selection, is_resource_id
+
+MEMBER_TYPES = ("User", "Group")
+
+
+@dataclass
+class MembershipChange:
+    """What a request does to a group's members, after every operation in order."""
+
+    clear: bool = False  # remove every current member first (replace, remove without value)
+    add: dict[str, str | None] = field(default_factory=dict)  # member id -> type given, if any
+    remove: set[str] = field(default_factory=set)
+    remove_matching: list[Any] = field(default_factory=list)  # value filters other than `value eq`
+
+    def adding(self, member_id: str, member_type: str | None) -> None:
+        self.remove.discard(member_id)
+        self.add[member_id] = member_type
+
+    def removing(self, member_id: str) -> None:
+        self.add.pop(member_id, None)
+        self.remove.add(member_id)
+
+    def clearing(self) -> None:
+        self.clear, self.add, self.remove, self.remove_matching = True, {}, set(), []
+
+    @property
+    def empty(self) -> bool:
+        return not (self.clear or self.add or self.remove or self.remove_matching)
+
+
+class GroupService(ResourceService):
+    """Groups of a tenant, with their members."""
+
+    resource_type = GROUP
+
+    def create(self, tenant: str, body: Any) -> StoredResource:
+        """A new group; members given in the body are added once the group exists."""
+        change = self._members_in_body(body)
+        members = self._validated_members(tenant, None, change)
+        created = super().create(tenant, body)
+        if not members:
+            return created
+        return self._apply(tenant, created.id, members, [], None, fallback=created)
+
+    def replace(self, tenant: str, group_id: str, body: Any, if_match: str | None = None) -> StoredResource:
+        """RFC 7644 section 3.5.1: attributes and the whole member list are replaced."""
+        change = self._members_in_body(body)
+        change.clear = True
+        additions = self._validated_members(tenant, group_id, change)
+        replaced = super().replace(tenant, group_id, body, if_match)
+        return self._change_members(tenant, group_id, change, additions, None, fallback=replaced)
+
+    def patch(self, tenant: str, group_id: str, body: Any, if_match: str | None = None) -> StoredResource | None:
+        """RFC 7644 section 3.5.2 for groups, in every membership shape Entra sends.
+
+        Returns the patched group when its attributes changed, else None: membership-only
+        patches never read the group, whatever its size.
+        """
+        operations = self.patch_operations(body)
+        attribute_operations, change = self._split(operations)
+        additions = self._validated_members(tenant, group_id, change)  # before any write
+        patched = None
+        if attribute_operations:
+            patched = self._patch_attributes(tenant, group_id, attribute_operations, if_match)
+            if_match = None  # checked by the attribute write
+        elif not is_resource_id(group_id):
+            raise NotFound(f"Group {group_id} not found")
+        if change.empty:
+            return patched
+        return self._change_members(tenant, group_id, change, additions, if_match, fallback=patched)
+
+    def members_of(self, tenant: str, group_id: str) -> list[Membership]:
+        return self._repository.members(tenant, group_id)
+
+    def _related(self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection) -> dict[str, Any]:
+        if not selection.includes("members"):
+            return {}  # excludedAttributes=members reads no membership row
+        members = [
+            {
+                "value": member.member_id,
+                "$ref": f"{tenant_url}/{member.member_type}s/{member.member_id}",
+                "type": member.member_type,
+            }
+            for member in self._repository.members(tenant, resource.id)
+        ]
+        return {"members": members} if members else {}
+
+    # --- membership ---------------------------------------------------------------------------
+
+    def _split(self, operations: list[PatchOperation]) -> tuple[list[PatchOperation], MembershipChange]:
+        """Operations on attributes, and the membership change the others make, in order."""
+        attribute_operations: list[PatchOperation] = []
+        change = MembershipChange()
+        for operation in operations:
+            if operation.path is None and isinstance(operation.value, dict):
+                members_key = next((key for key in operation.value if key.lower() == "members"), None)
+                if members_key is not None:
+                    rest = {key: value for key, value in operation.value.items() if key != members_key}
+                    _record(change, operation.op, None, operation.value[members_key])
+                    if rest:
+                        attribute_operations.append(PatchOperation(op=operation.op, value=rest))
+                    continue
+            if operation.path is not None:
+                path = filter_syntax.parse_patch_path(operation.path)
+                if path.path.attribute.lower() == "members" and path.path.schema in (None, GROUP.schema):
+                    _record(change, operation.op, path, operation.value)
+                    continue
+            attribute_operations.append(operation)
+        return attribute_operations, change
+
+    def _members_in_body(self, body: Any) -> MembershipChange:
+        self._model_of(body)  # the whole body is validated before anything is written
+        change = MembershipChange()
+        members = next((value for key, value in body.items() if key.lower() == "members"), None)
+        if members:
+            _record(change, "add", None, members)
+        return change
+
+    def _change_members(
+        self,
+        tenant: str,
+        group_id: str,
+        change: MembershipChange,
+        additions: list[Membership],
+        if_match: str | None,
+        *,
+        fallback: StoredResource | None,
+    ) -> StoredResource | None:
+        """Apply ``change``, recomputing what to remove if the members changed meanwhile."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            removals = self._removals(tenant, group_id, change, additions)
+            try:
+                return self._apply(tenant, group_id, additions, removals, if_match, fallback=fallback)
+            except VersionConflict:
+                if if_match is not None:
+                    raise PreconditionFailed("the Group changed since the given version") from None
+        raise ServiceUnavailable("the Group is being changed by other requests; retry", retry_after_seconds=1)
+
+    def _apply(
+        self,
+        tenant: str,
+        group_id: str,
+        additions: list[Membership],
+        removals: list[str],
+        if_match: str | None,
+        *,
+        fallback: StoredResource | None,
+    ) -> StoredResource | None:
+        if not additions and not removals:
+            if fallback is None and not self._repository.exists(tenant, self.name, group_id):
+                raise NotFound(f"Group {group_id} not found")
+            return fallback
+        try:
+            self._repository.change_memberships(
+                tenant,
+                group_id,
+                add=additions,
+                remove=removals,
+                last_modified=self._clock(),
+                expected_version=None if if_match in (None, "*") else if_match,
+            )
+        except ResourceMissing:
+            raise NotFound(f"Group {group_id} not found") from None
+        except MemberMissing as missing:
+            raise InvalidValue(f"member {missing.member_id} is not a User or Group of this tenant") from None
+        return None if fallback is None else self.get(tenant, group_id)
+
+    def _validated_members(self, tenant: str, group_id: str | None, change: MembershipChange) -> list[Membership]:
+        """Each member to add must be a User or Group of the tenant (400 invalidValue otherwise)."""
+        memberships = []
+        for member_id, given_type in change.add.items():
+            if member_id == group_id:
+                raise InvalidValue("a group cannot be a member of itself")
+            member_type = self._member_type(tenant, member_id, given_type)
+            if member_type is None:
+                raise InvalidValue(f"member {member_id} is not a User or Group of this tenant")
+            memberships.append(Membership(member_id, member_type))
+        return memberships
+
+    def _member_type(self, tenant: str, member_id: str, given_type: str | None) -> str | None:
+        if not is_resource_id(member_id):
+            return None
+        candidates = [t for t in MEMBER_TYPES if given_type is None or t.lower() == given_type.lower()]
+        return next((t for t in candidates if self._repository.exists(tenant, t, member_id)), None)
+
+    def _removals(self, tenant: str, group_id: str, change: MembershipChange, additions: list[Membership]) -> list[str]:
+        """Current members the change removes; members absent already are no-ops."""
+        added = {membership.member_id for membership in additions}
+        if change.clear or change.remove_matching:
+            current = self._repository.members(tenant, group_id)
+            chosen = {
+                m.member_id
+                for m in current
+                if change.clear
+                or m.member_id in change.remove
+                or any(_member_matches(tree, m) for tree in change.remove_matching)
+            }
+            return sorted(chosen - added)
+        return sorted(self._repository.memberships_present(tenant, group_id, sorted(change.remove - added)))
+
+
+def _record(change: MembershipChange, op: str, path: Any, value: Any) -> None:
+    """Record one operation on ``members`` (RFC 7644 section 3.5.2) into ``change``."""
+    if path is not None and (path.sub_attribute or path.path.sub_attribute):
+        raise InvalidPath("members can be added or removed, not changed in part")
+    value_filter = path.value_filter if path is not None else None
+    if op == "remove":
+        if value_filter is not None:
+            ids = _ids_in_filter(value_filter)
+            if ids is None:
+                change.remove_matching.append(value_filter)
+            for member_id in ids or []:
+                change.removing(member_id)
+        elif value is None:
+            change.clearing()
+        else:
+            for member_id, _ in _members_of_value(value):
+                change.removing(member_id)
+        return
+    if value_filter is not None:
+        raise NoTarget(f"{op} on members takes the members as its value, not a filter")
+    if op == "replace":
+        change.clearing()
+    for member_id, member_type in _members_of_value(value):
+        change.adding(member_id, member_type)
+
+
+def _members_of_value(value: Any) -> list[tuple[str, str | None]]:
+    """(id, type) of each member in a PATCH value: a list of ``{"value": id}`` objects, or one."""
+    items = value if isinstance(value, list) else [value]
+    members = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise InvalidValue("each member must be an object with a 'value'")
+        fields = {key.lower(): entry for key, entry in item.items()}
+        member_id, member_type = fields.get("value"), fields.get("type")
+        if not isinstance(member_id, str) or not member_id:
+            raise InvalidValue("each member must have a string 'value', the member's id")
+        if member_type is not None and (not isinstance(member_type, str) or member_type.title() not in MEMBER_TYPES):
+            raise InvalidValue("a member's 'type' is 'User' or 'Group'")
+        members.append((member_id, member_type))
+    return members
+
+
+def _ids_in_filter(tree: Any) -> list[str] | None:
+    """The ids a ``members[value eq "id"]`` filter names (or None for any other filter)."""
+    equalities = filter_syntax.is_conjunction_of_equalities(tree)
+    if not equalities or len(equalities) != 1 or equalities[0].path.attribute.lower() != "value":
+        return None
+    value = equalities[0].value
+    return [value] if isinstance(value, str) else []
+
+
+def _member_matches(tree: Any, member: Membership) -> bool:
+    element = {"value": member.member_id, "type": member.member_type}
+    return filter_syntax.matches(tree, element, case_exact=lambda path: path.attribute.lower() == "value")

@@ -1,0 +1,354 @@
+"""SCIM rules shared by every resource type (RFC 7644 section 3): no Azure, no HTTP.
+
+Create, read, query, replace, patch and delete, with uniqueness, preconditions (ETags), paging
+and attribute selection. ``UserService`` and ``GroupService`` add what is particular to each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from scim.errors import (
+    InvalidFilter,
+    InvalidSyntax,
+    InvalidValue,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ServiceUnavailable,
+    Uniqueness,
+)
+from scim.models.base import ScimObject, attribute
+from scim.models.messages import PATCH_OP_SCHEMA, PatchOperation, PatchRequest
+from scim.models.resource_types import ResourceType
+from scim.service import filter_syntax
+from scim.service.patch import apply_operations
+from scim.service.ports import (
+    IndexEntry,
+    KeyTaken,
+    ResourceRepository,
+    ResourceTooLarge,
+    StoredResource,
+    VersionConflict,
+)
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 200
+# A write that lost a race without If-Match is redone on the fresh version this many times.
+MAX_WRITE_ATTEMPTS = 5
+SERVER_ATTRIBUTES = frozenset({"schemas", "id", "meta", "groups"})
+ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query result (RFC 7644 section 3.4.2.4)."""
+
+    total_results: int
+    start_index: int
+    resources: list[StoredResource]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """``attributes`` / ``excludedAttributes`` (RFC 7644 section 3.9), by top-level attribute name."""
+
+    attributes: frozenset[str] | None = None
+    excluded: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, attributes: str | None, excluded: str | None) -> Selection:
+        return cls(_names(attributes) if attributes else None, _names(excluded) if excluded else frozenset())
+
+    def includes(self, name: str) -> bool:
+        """Whether a ``returned: default`` attribute called ``name`` is part of the response."""
+        name = name.lower()
+        if self.attributes is not None:
+            return name in self.attributes
+        return name not in self.excluded
+
+
+def _names(text: str) -> frozenset[str]:
+    # "name.givenName" selects "name"; a URN-qualified core name selects the attribute itself.
+    names = set()
+    for raw in text.split(","):
+        name = raw.strip().lower()
+        if name.startswith("urn:") and not name.startswith("urn:ietf:params:scim:schemas:core:"):
+            names.add(name)  # an extension schema, as a whole
+            continue
+        names.add(name.rsplit(":", 1)[-1].split(".", 1)[0])
+    return frozenset(names)
+
+
+def utc_now() -> str:
+    """Now as an RFC 3339 dateTime with milliseconds, in UTC."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_resource_id() -> str:
+    return str(uuid.uuid4())
+
+
+def is_resource_id(value: str) -> bool:
+    """Ids are server-assigned UUIDs; anything else names no resource (and never reaches storage)."""
+    return bool(ID_PATTERN.match(value))
+
+
+class ResourceService:
+    """The operations of RFC 7644 section 3 on one resource type of a tenant."""
+
+    resource_type: ResourceType
+
+    def __init__(
+        self,
+        repository: ResourceRepository,
+        *,
+        clock: Callable[[], str] = utc_now,
+        new_id: Callable[[], str] = new_resource_id,
+    ):
+        self._repository = repository
+        self._clock = clock
+        self._new_id = new_id
+
+    @property
+    def name(self) -> str:
+        return self.resource_type.name
+
+    # --- operations ---------------------------------------------------------------------------
+
+    def create(self, tenant: str, body: Any) -> StoredResource:
+        """RFC 7644 section 3.3: a new resource; ``id`` and ``meta`` in the body are ignored."""
+        attributes = self._validated(body)
+        now = self._clock()
+        resource = StoredResource(self.name, self._new_id(), attributes, now, now)
+        with _write_outcomes():
+            return self._repository.insert(tenant, resource, self._indexes(attributes))
+
+    def get(self, tenant: str, resource_id: str) -> StoredResource:
+        """RFC 7644 section 3.4.1: the resource, or 404."""
+        resource = self._repository.get(tenant, self.name, resource_id) if is_resource_id(resource_id) else None
+        if resource is None:
+            raise NotFound(f"{self.name} {resource_id} not found")
+        return resource
+
+    def query(self, tenant: str, filter_text: str | None, start_index: int | None, count: int | None) -> Page:
+        """RFC 7644 section 3.4.2: filtered or full listing, one page of it, with the true total."""
+        start = max(start_index or 1, 1)
+        size = min(max(count if count is not None else DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE)
+        if filter_text is None or not filter_text.strip():
+            ids = self._repository.list_ids(tenant, self.name)
+            first = ids[start - 1] if start <= len(ids) else None
+            page = self._repository.list_from(tenant, self.name, first, size) if first else []
+            return Page(len(ids), start, page)
+        matched = self._filtered(tenant, filter_syntax.parse_filter(filter_text))
+        return Page(len(matched), start, matched[start - 1 : start - 1 + size])
+
+    def replace(self, tenant: str, resource_id: str, body: Any, if_match: str | None = None) -> StoredResource:
+        """RFC 7644 section 3.5.1: every writable attribute is replaced by the body's."""
+        attributes = self._validated(body)
+        return self._modify(tenant, resource_id, if_match, lambda current: attributes)
+
+    def patch(self, tenant: str, resource_id: str, body: Any, if_match: str | None = None) -> StoredResource:
+        """RFC 7644 section 3.5.2: apply every operation, or none of them."""
+        operations = self.patch_operations(body)
+        return self._patch_attributes(tenant, resource_id, operations, if_match)
+
+    def delete(self, tenant: str, resource_id: str, if_match: str | None = None) -> None:
+        """RFC 7644 section 3.6: the resource, its index entries and its memberships go.
+
+        A delete interrupted after the resource went is completed by the retry (204, not 404).
+        """
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            try:
+                current = self._current(tenant, resource_id, if_match)
+            except NotFound:
+                if is_resource_id(resource_id) and self._repository.finish_deletion(tenant, self.name, resource_id):
+                    return
+                raise
+            try:
+                self._repository.delete(tenant, current, self._indexes(current.attributes))
+                return
+            except VersionConflict:
+                if if_match is not None:
+                    raise PreconditionFailed(f"the {self.name} changed since the given version") from None
+        raise ServiceUnavailable(f"the {self.name} is being changed by other requests; retry", retry_after_seconds=1)
+
+    def render(
+        self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection = Selection()
+    ) -> dict[str, Any]:
+        """The SCIM JSON of a stored resource (RFC 7643 section 3), as ``selection`` asks."""
+        extensions = [urn for urn in self.resource_type.extensions if urn in resource.attributes]
+        body = {
+            "schemas": [self.resource_type.schema, *extensions],
+            "id": resource.id,
+            **resource.attributes,
+            **self._related(tenant, resource, tenant_url, selection),
+            "meta": {
+                "resourceType": self.name,
+                "created": resource.created,
+                "lastModified": resource.last_modified,
+                "location": self.location(tenant_url, resource.id),
+                "version": resource.version,
+            },
+        }
+        return {key: value for key, value in body.items() if key in ("schemas", "id") or selection.includes(key)}
+
+    def location(self, tenant_url: str, resource_id: str) -> str:
+        return f"{tenant_url}{self.resource_type.endpoint}/{resource_id}"
+
+    # --- for subclasses -----------------------------------------------------------------------
+
+    def _related(self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection) -> dict[str, Any]:
+        """Attributes kept outside the resource's JSON (a User's groups, a Group's members)."""
+        return {}
+
+    def patch_operations(self, body: Any) -> list[PatchOperation]:
+        """The operations of a PATCH body; 400 invalidSyntax when it is not a PatchOp message."""
+        request = _parse(PatchRequest, body, InvalidSyntax)
+        if not any(schema.lower() == PATCH_OP_SCHEMA.lower() for schema in request.schemas):
+            raise InvalidSyntax(f"a PATCH request must carry the schema {PATCH_OP_SCHEMA}")
+        return request.operations
+
+    def _patch_attributes(
+        self, tenant: str, resource_id: str, operations: list[PatchOperation], if_match: str | None
+    ) -> StoredResource:
+        def patched(current: StoredResource) -> dict[str, Any]:
+            return self._validated(apply_operations(current.attributes, operations, self.resource_type))
+
+        return self._modify(tenant, resource_id, if_match, patched)
+
+    def _validated(self, body: Any) -> dict[str, Any]:
+        """The writable attributes of a body, in canonical form; 400 when it is not valid."""
+        return self._model_of(body).to_dict(exclude=SERVER_ATTRIBUTES | self.resource_type.stored_apart)
+
+    def _model_of(self, body: Any) -> Any:
+        if not isinstance(body, dict):
+            raise InvalidSyntax("the body must be a JSON object")
+        schemas = next((value for key, value in body.items() if key.lower() == "schemas"), None)
+        if isinstance(schemas, list) and not any(
+            isinstance(schema, str) and schema.lower() == self.resource_type.schema.lower() for schema in schemas
+        ):
+            raise InvalidSyntax(f"schemas must include {self.resource_type.schema}")
+        return _parse(self.resource_type.model, body, InvalidValue)
+
+    def _current(self, tenant: str, resource_id: str, if_match: str | None) -> StoredResource:
+        current = self.get(tenant, resource_id)
+        if not matches_if_match(current.version, if_match):
+            raise PreconditionFailed(f"the {self.name} changed since the given version")
+        return current
+
+    def _modify(
+        self,
+        tenant: str,
+        resource_id: str,
+        if_match: str | None,
+        change: Callable[[StoredResource], dict[str, Any]],
+    ) -> StoredResource:
+        """Read, change and write back at the read version; redo on a lost race unless If-Match."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            current = self._current(tenant, resource_id, if_match)
+            attributes = change(current)
+            if attributes == current.attributes:
+                return current  # nothing changes: no write, same version
+            updated = StoredResource(
+                current.resource_type, current.id, attributes, current.created, self._clock(), current.version
+            )
+            old_indexes, new_indexes = self._indexes(current.attributes), self._indexes(attributes)
+            try:
+                with _write_outcomes():
+                    return self._repository.replace(tenant, updated, old_indexes=old_indexes, new_indexes=new_indexes)
+            except VersionConflict:
+                if if_match is not None:
+                    raise PreconditionFailed(f"the {self.name} changed since the given version") from None
+        raise ServiceUnavailable(f"the {self.name} is being changed by other requests; retry", retry_after_seconds=1)
+
+    def _indexes(self, attributes: dict[str, Any]) -> list[IndexEntry]:
+        """Index entries of the indexed attributes: unique ones per ``uniqueness``, folded unless caseExact."""
+        entries = []
+        for name in self.resource_type.indexed:
+            value = attributes.get(name)
+            if isinstance(value, str):
+                characteristics = attribute(self.resource_type.model, name).characteristics
+                normalized = value if characteristics.case_exact else value.lower()
+                entries.append(IndexEntry(name, normalized, unique=characteristics.uniqueness != "none"))
+        return entries
+
+    def _filtered(self, tenant: str, tree: Any) -> list[StoredResource]:
+        """Resources matching ``tree``, found by point reads on an indexed ``eq`` term."""
+        candidates = [self._repository.get(tenant, self.name, i) for i in self._candidate_ids(tenant, tree)]
+        return [
+            resource
+            for resource in candidates
+            if resource is not None
+            and filter_syntax.matches(tree, {"id": resource.id, **resource.attributes}, case_exact=self._case_exact)
+        ]
+
+    def _candidate_ids(self, tenant: str, tree: Any) -> list[str]:
+        equalities = filter_syntax.is_conjunction_of_equalities(tree) or []
+        core = self.resource_type.schema.lower()
+        by_attribute = {
+            comparison.path.attribute.lower(): comparison.value
+            for comparison in equalities
+            if comparison.path.sub_attribute is None
+            and (comparison.path.schema is None or comparison.path.schema.lower() == core)
+        }
+        if "id" in by_attribute:
+            value = by_attribute["id"]
+            return [value] if isinstance(value, str) and is_resource_id(value) else []
+        for name in self.resource_type.indexed:
+            if name.lower() in by_attribute:
+                value = by_attribute[name.lower()]
+                if not isinstance(value, str):
+                    return []
+                entry = self._indexes({name: value})[0]
+                return self._repository.find_ids(tenant, self.name, name, entry.value)
+        supported = ", ".join(("id", *self.resource_type.indexed))
+        raise InvalidFilter(f"supported filters: 'eq' on {supported}, joined by 'and'")
+
+    def _case_exact(self, path: filter_syntax.AttrPath) -> bool:
+        info = attribute(self.resource_type.model, path.attribute)
+        if info is not None and path.sub_attribute is not None and info.complex_type is not None:
+            info = attribute(info.complex_type, path.sub_attribute)
+        return bool(info and info.characteristics.case_exact)
+
+
+def matches_if_match(version: str, if_match: str | None) -> bool:
+    """RFC 9110 section 13.1.1: ``*`` or one of the listed entity tags."""
+    if if_match is None or if_match.strip() == "*":
+        return True
+    return version in {tag.strip() for tag in if_match.split(",") if tag.strip()}
+
+
+@contextlib.contextmanager
+def _write_outcomes() -> Iterator[None]:
+    """Storage outcomes of a write, as the SCIM errors they mean."""
+    try:
+        yield
+    except KeyTaken as taken:
+        raise Uniqueness(f"{taken.attribute} is already taken") from None
+    except ResourceTooLarge:
+        raise PayloadTooLarge("the resource is too large to store") from None
+
+
+def _parse(model: type[ScimObject], body: Any, error: type[InvalidSyntax] | type[InvalidValue]) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as problem:
+        raise error(_describe(problem)) from None
+
+
+def _describe(problem: ValidationError) -> str:
+    """A short, value-free account of what failed validation (no personal data echoed)."""
+    parts = []
+    for item in problem.errors(include_input=False, include_url=False)[:5]:
+        location = ".".join(str(part) for part in item["loc"]) or "body"
+        parts.append(f"{location}: {item['msg']}")
+    return "; ".join(parts)

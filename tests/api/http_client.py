@@ -1,0 +1,59 @@
+"""Helpers shared by the HTTP tests: function_app's triggers called the way the host calls them."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+
+import function_app
+from scim.models.messages import ERROR_SCHEMA
+
+HOST = "https://scim.example.net"
+TRIGGERS = {
+    "Users": (function_app.users, function_app.user),
+    "Groups": (function_app.groups, function_app.group),
+}
+
+
+class Client:
+    """Builds func.HttpRequest objects the way the Functions host does and calls the triggers."""
+
+    def __init__(self, tenant: str, token: str | None, resource: str = "Users"):
+        self.tenant = tenant
+        self.token = token
+        self.resource = resource
+
+    def call(self, method: str, path: str = "", body=None, *, params=None, headers=None, raw: bytes | None = None):
+        route = f"scim/{self.tenant}/v2/{self.resource}{path}"
+        request_headers = {"Content-Type": "application/scim+json", **(headers or {})}
+        if self.token is not None:
+            request_headers["Authorization"] = f"Bearer {self.token}"
+        route_params = {"tenant": self.tenant}
+        if path:
+            route_params["id"] = path.lstrip("/")
+        request = func.HttpRequest(
+            method,
+            f"{HOST}/{route}",
+            headers=request_headers,
+            params=params or {},
+            route_params=route_params,
+            body=raw if raw is not None else (json.dumps(body).encode() if body is not None else b""),
+        )
+        collection, item = TRIGGERS[self.resource]
+        return item(request) if path else collection(request)
+
+
+def json_of(response: func.HttpResponse) -> dict:
+    return json.loads(response.get_body())
+
+
+def assert_scim_error(response: func.HttpResponse, status: int, scim_type: str | None = None) -> dict:
+    body = json_of(response)
+    assert response.status_code == status
+    assert response.mimetype == "application/scim+json"
+    assert body["schemas"] == [ERROR_SCHEMA]
+    assert body["status"] == str(status)
+    assert body.get("scimType") == scim_type
+    assert "Traceback" not in response.get_body().decode()
+    return body
