@@ -41,9 +41,11 @@ def override(dependencies: Dependencies | None) -> None:
 
 
 def _from_settings() -> Dependencies:
-    from scim.auth.tokens import SettingsTokenSource
+    from scim.auth.tokens import token_source_from_settings
     from scim.storage.resources import TableResourceRepository
     from scim.storage.tables import table_client_from_settings
 
     repository = TableResourceRepository(table_client_from_settings())
-    return Dependencies(tokens=SettingsTokenSource(), users=UserService(repository), groups=GroupService(repository))
+    return Dependencies(
+        tokens=token_source_from_settings(), users=UserService(repository), groups=GroupService(repository)
+    )

@@ -1,8 +1,9 @@
-"""Secret tokens per tenant and the bearer-token check (RFC 6750).
+"""Tenants' credentials and the bearer-token check (RFC 6750).
 
-A ``TokenSource`` answers which tokens a tenant accepts (more than one while a token is being
-rotated). ``SettingsTokenSource`` reads them from the ``SCIM_TOKENS`` setting; the Key Vault
-source plugs in behind the same interface.
+A ``TokenSource`` answers what a tenant accepts (a ``TenantCredentials`` record): its secret
+tokens (two while a token is being rotated) and optionally the Entra tenant whose JWTs it accepts.
+``SettingsTokenSource`` reads records from the ``SCIM_TOKENS`` setting; with
+``SCIM_KEY_VAULT_URL`` set they come from Key Vault (``scim.auth.keyvault``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
 
+from scim.auth.records import NO_CREDENTIALS, InvalidRecord, TenantCredentials, is_tenant_slug
 from scim.errors import Unauthorized
+
+if TYPE_CHECKING:
+    from scim.auth.jwt_tokens import EntraTokenVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -24,27 +29,40 @@ _NO_TOKEN_DIGEST = hashlib.sha256(b"no token for this tenant").digest()
 
 
 class TokenSource(Protocol):
-    """Where the accepted secret tokens of each tenant come from."""
+    """Where each tenant's credentials come from."""
 
-    def tokens_for(self, tenant: str) -> Sequence[str]:
-        """The tokens ``tenant`` accepts now; empty for an unknown tenant."""
+    def credentials_for(self, tenant: str) -> TenantCredentials:
+        """What ``tenant`` accepts now; ``NO_CREDENTIALS`` for an unknown tenant.
+
+        Raises ``ServiceUnavailable`` when the answer cannot be had (the check fails closed).
+        """
+
+    def recheck(self, tenant: str) -> TenantCredentials | None:
+        """A fresher record after a presented token matched nothing; None when there is none to be had.
+
+        Lets a token that was just created or rotated work before a cached record expires,
+        while bounding how often a wrong token can make the source re-read its store.
+        """
 
 
 class SettingsTokenSource:
-    """Tokens from a setting holding a JSON object: ``{"tenant": "token" or ["token", ...]}``."""
+    """Records from a setting holding a JSON object: tenant slug -> record (see ``scim.auth.records``)."""
 
     def __init__(self, environ: Mapping[str, str] = os.environ, setting: str = "SCIM_TOKENS"):
-        self._tokens = _parse_tokens(environ.get(setting, ""), setting)
+        self._records = _parse_records(environ.get(setting, ""), setting)
 
-    def tokens_for(self, tenant: str) -> Sequence[str]:
-        return self._tokens.get(tenant, ())
+    def credentials_for(self, tenant: str) -> TenantCredentials:
+        return self._records.get(tenant, NO_CREDENTIALS)
+
+    def recheck(self, tenant: str) -> TenantCredentials | None:
+        return None  # a setting is read once: nothing fresher until the process restarts
 
     def tenants(self) -> list[str]:
-        """The tenants that have a token."""
-        return sorted(self._tokens)
+        """The tenants that accept something."""
+        return sorted(tenant for tenant, record in self._records.items() if record != NO_CREDENTIALS)
 
 
-def _parse_tokens(text: str, setting: str) -> dict[str, tuple[str, ...]]:
+def _parse_records(text: str, setting: str) -> dict[str, TenantCredentials]:
     if not text.strip():
         return {}
     try:
@@ -55,28 +73,62 @@ def _parse_tokens(text: str, setting: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(parsed, dict):
         logger.error("Setting %s must be a JSON object of tenant to token", setting)
         return {}
-    tokens: dict[str, tuple[str, ...]] = {}
+    records = {}
     for tenant, value in parsed.items():
-        values = value if isinstance(value, list) else [value]
-        accepted = tuple(token for token in values if isinstance(token, str) and token)
-        if accepted:
-            tokens[tenant] = accepted
-    return tokens
+        if not is_tenant_slug(tenant):
+            logger.error("Setting %s names a tenant that is not a slug; it is ignored", setting)
+            continue
+        try:
+            records[tenant] = TenantCredentials.from_json(value)
+        except InvalidRecord as problem:
+            logger.error("Setting %s: tenant %s is ignored: %s", setting, tenant, problem)
+    return records
 
 
-def authenticate(tenant: str, authorization: str | None, source: TokenSource) -> None:
-    """Accept the request only if it carries ``Bearer <token>`` with one of the tenant's tokens.
+def token_source_from_settings(environ: Mapping[str, str] = os.environ) -> TokenSource:
+    """Key Vault when ``SCIM_KEY_VAULT_URL`` is set, else the ``SCIM_TOKENS`` setting."""
+    if environ.get("SCIM_KEY_VAULT_URL"):
+        from scim.auth.keyvault import key_vault_token_source_from_settings
 
-    Digests are compared with ``hmac.compare_digest`` against every accepted token, so the time
-    taken tells nothing about the token, its length or whether the tenant exists.
+        return key_vault_token_source_from_settings(environ)
+    return SettingsTokenSource(environ)
+
+
+def authenticate(
+    tenant: str, authorization: str | None, source: TokenSource, entra: EntraTokenVerifier | None = None
+) -> None:
+    """Accept the request only if it carries ``Bearer <token>`` that the tenant accepts.
+
+    The token is one of the tenant's secret tokens or, for a tenant with an Entra tenant id, a JWT
+    that Entra tenant issued (checked by ``entra``, by default built from settings). Digests are
+    compared with ``hmac.compare_digest`` against every accepted token, so the time taken tells
+    nothing about the token, its length or whether the tenant exists. A token that matches
+    nothing is checked once more against a fresher record when the source has one.
     """
     scheme, _, presented = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
+    presented = presented.strip()
+    if scheme.lower() != "bearer" or not presented:
         raise Unauthorized("a bearer token is required")
-    presented_digest = hashlib.sha256(presented.strip().encode("utf-8")).digest()
-    accepted = [hashlib.sha256(token.encode("utf-8")).digest() for token in source.tokens_for(tenant)]
+    if _accepts(source.credentials_for(tenant), presented, entra):
+        return
+    fresher = source.recheck(tenant)
+    if fresher is None or not _accepts(fresher, presented, entra):
+        raise Unauthorized("the bearer token is not valid for this tenant")
+
+
+def _accepts(credentials: TenantCredentials, presented: str, entra: EntraTokenVerifier | None) -> bool:
+    presented_digest = hashlib.sha256(presented.encode("utf-8")).digest()
+    accepted = [hashlib.sha256(token.encode("utf-8")).digest() for token in credentials.tokens]
     matched = False
     for digest in accepted or [_NO_TOKEN_DIGEST]:
         matched |= hmac.compare_digest(presented_digest, digest)
-    if not (matched and accepted):
-        raise Unauthorized("the bearer token is not valid for this tenant")
+    if matched and accepted:
+        return True
+    # Secret tokens never contain dots (token_urlsafe); a JWT is three dot-separated parts.
+    if credentials.entra_tenant_id and presented.count(".") == 2:
+        if entra is None:
+            from scim.auth.jwt_tokens import entra_verifier_from_settings
+
+            entra = entra_verifier_from_settings()
+        return entra.verify(presented, credentials.entra_tenant_id)
+    return False

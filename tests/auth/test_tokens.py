@@ -1,4 +1,4 @@
-"""Bearer-token checks against tokens from settings."""
+"""Bearer-token checks against tokens from settings, and the recheck after a mismatch."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from scim.auth.records import TenantCredentials
 from scim.auth.tokens import SettingsTokenSource, authenticate
 from scim.errors import Unauthorized
 
@@ -70,3 +71,45 @@ def test_malformed_setting_means_no_tenant_can_authenticate():
 
 def test_tenants_lists_the_configured_tenants():
     assert source({"b": "1", "a": "2"}).tenants() == ["a", "b"]
+
+
+def test_record_object_in_settings_accepts_current_and_next_tokens():
+    rotating = source({"acme": {"current": "old", "next": "new"}})
+
+    authenticate("acme", "Bearer old", rotating)
+    authenticate("acme", "Bearer new", rotating)
+
+
+def test_revoked_tenant_in_settings_is_unauthorized():
+    with pytest.raises(Unauthorized):
+        authenticate("acme", "Bearer s3cret", source({"acme": {}}))
+
+
+def test_invalid_record_of_one_tenant_leaves_the_others_working():
+    mixed = source({"acme": {"current": "s3cret", "typo": 1}, "globex": "other"})
+
+    authenticate("globex", "Bearer other", mixed)
+    with pytest.raises(Unauthorized):
+        authenticate("acme", "Bearer s3cret", mixed)
+
+
+def test_fresher_record_from_the_source_is_checked_after_a_mismatch():
+    authenticate("acme", "Bearer new", RotatedSource(TenantCredentials("old"), TenantCredentials("old", "new")))
+
+
+def test_token_matching_neither_cached_nor_fresher_record_is_unauthorized():
+    with pytest.raises(Unauthorized):
+        authenticate("acme", "Bearer guess", RotatedSource(TenantCredentials("old"), TenantCredentials("old", "new")))
+
+
+class RotatedSource:
+    """A source whose cached record is older than what its store holds."""
+
+    def __init__(self, cached: TenantCredentials, stored: TenantCredentials):
+        self.cached, self.stored = cached, stored
+
+    def credentials_for(self, tenant: str) -> TenantCredentials:
+        return self.cached
+
+    def recheck(self, tenant: str) -> TenantCredentials:
+        return self.stored

@@ -1,0 +1,97 @@
+"""JWTs that Microsoft Entra's provisioning service sends when a job's Secret Token is left blank.
+
+Rules: signed with RS256 by a key of the issuing Entra tenant's key set (JWKS, fetched from
+``SCIM_ENTRA_JWKS_URL`` and cached); issuer ``https://sts.windows.net/<entra tenant id>/``;
+audience ``SCIM_ENTRA_AUDIENCE`` (the application template id of every non-gallery app);
+``exp`` and ``nbf`` required and checked with 60 seconds of leeway. Imported only when a tenant
+configured for Entra tokens presents one.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from collections.abc import Mapping
+
+import jwt
+
+from scim.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+# The application template id Entra puts in the audience of tokens for non-gallery apps.
+NON_GALLERY_AUDIENCE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
+DEFAULT_JWKS_URL = "https://login.microsoftonline.com/{tenant_id}/discovery/keys"
+LEEWAY_SECONDS = 60
+# Entra's signing keys change rarely and with notice; an unknown key id forces a refetch anyway
+# (at most once per cooldown, so made-up key ids cannot make us hammer the endpoint).
+JWKS_CACHE_SECONDS = 3600
+JWKS_REFETCH_COOLDOWN_SECONDS = 30
+ALGORITHMS = ["RS256"]
+
+
+class EntraTokenVerifier:
+    """Checks Entra-issued JWTs; the key set of each Entra tenant is fetched once and cached."""
+
+    def __init__(
+        self, jwks_url: str = DEFAULT_JWKS_URL, audience: str = NON_GALLERY_AUDIENCE, *, timeout_seconds: float = 5
+    ):
+        self._jwks_url = jwks_url
+        self._audience = audience
+        self._timeout = timeout_seconds
+        self._key_sets: dict[str, jwt.PyJWKClient] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, token: str, entra_tenant_id: str) -> bool:
+        """True when ``token`` is valid and issued by ``entra_tenant_id``.
+
+        Raises ``ServiceUnavailable`` when the signing keys cannot be fetched: that says nothing
+        about the token, and a 401 would make Entra quarantine the provisioning job.
+        """
+        try:
+            key = self._key_set(entra_tenant_id).get_signing_key_from_jwt(token)
+            jwt.decode(
+                token,
+                key.key,
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=f"https://sts.windows.net/{entra_tenant_id}/",
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "nbf", "iss", "aud"]},
+            )
+        except jwt.PyJWKClientConnectionError as problem:
+            logger.warning("Signing keys of Entra tenant %s cannot be fetched: %s", entra_tenant_id, problem)
+            raise ServiceUnavailable("the token signing keys are unavailable; retry later") from None
+        except jwt.PyJWTError as problem:
+            # The reason only: a token is never logged.
+            logger.info("Entra token rejected: %s", type(problem).__name__)
+            return False
+        return True
+
+    def _key_set(self, entra_tenant_id: str) -> jwt.PyJWKClient:
+        url = self._jwks_url.replace("{tenant_id}", entra_tenant_id)
+        with self._lock:
+            if url not in self._key_sets:
+                self._key_sets[url] = jwt.PyJWKClient(
+                    url,
+                    lifespan=JWKS_CACHE_SECONDS,
+                    timeout=self._timeout,
+                    cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS,
+                )
+            return self._key_sets[url]
+
+
+@functools.cache
+def entra_verifier_from_settings() -> EntraTokenVerifier:
+    """The shared verifier, from ``SCIM_ENTRA_JWKS_URL`` and ``SCIM_ENTRA_AUDIENCE``."""
+    return entra_verifier(os.environ)
+
+
+def entra_verifier(environ: Mapping[str, str]) -> EntraTokenVerifier:
+    """A verifier configured by ``environ``'s settings, with their defaults."""
+    return EntraTokenVerifier(
+        environ.get("SCIM_ENTRA_JWKS_URL") or DEFAULT_JWKS_URL,
+        environ.get("SCIM_ENTRA_AUDIENCE") or NON_GALLERY_AUDIENCE,
+    )

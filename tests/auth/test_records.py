@@ -1,0 +1,107 @@
+"""The tenant record's format: one JSON value per tenant, in Key Vault or in SCIM_TOKENS."""
+
+from __future__ import annotations
+
+import pytest
+
+from scim.auth.records import InvalidRecord, TenantCredentials, secret_name, tenant_of_secret
+
+ENTRA_TENANT = "11111111-2222-3333-4444-555555555555"
+
+
+def test_record_round_trips_through_its_json_form():
+    record = TenantCredentials("current-token", "next-token", ENTRA_TENANT)
+
+    assert TenantCredentials.from_json(record.to_json()) == record
+
+
+def test_json_form_leaves_out_what_is_absent():
+    assert TenantCredentials("current-token").to_json() == {"current": "current-token"}
+
+
+def test_bare_string_is_the_current_token():
+    assert TenantCredentials.from_json("current-token") == TenantCredentials("current-token")
+
+
+def test_list_holds_the_current_then_the_next_token():
+    assert TenantCredentials.from_json(["a", "b"]) == TenantCredentials("a", "b")
+
+
+def test_list_of_more_than_two_tokens_is_invalid():
+    with pytest.raises(InvalidRecord):
+        TenantCredentials.from_json(["a", "b", "c"])
+
+
+def test_empty_object_is_a_revoked_tenant_that_accepts_nothing():
+    record = TenantCredentials.from_json({})
+
+    assert record.tokens == ()
+    assert record.entra_tenant_id is None
+    assert record.state == "revoked"
+
+
+def test_unknown_key_is_invalid():
+    with pytest.raises(InvalidRecord):
+        TenantCredentials.from_json({"Current": "token"})
+
+
+def test_empty_token_is_invalid():
+    with pytest.raises(InvalidRecord):
+        TenantCredentials.from_json({"current": ""})
+
+
+def test_next_token_without_a_current_one_is_invalid():
+    with pytest.raises(InvalidRecord):
+        TenantCredentials.from_json({"next": "token"})
+
+
+def test_entra_tenant_id_must_be_a_guid():
+    with pytest.raises(InvalidRecord):
+        TenantCredentials.from_json({"entraTenantId": "contoso.onmicrosoft.com"})
+
+
+def test_entra_tenant_id_is_kept_in_lower_case():
+    record = TenantCredentials.from_json({"entraTenantId": ENTRA_TENANT.upper()})
+
+    assert record.entra_tenant_id == ENTRA_TENANT
+
+
+def test_invalid_record_message_never_quotes_a_token():
+    with pytest.raises(InvalidRecord) as raised:
+        TenantCredentials.from_json({"current": "s3cret-value", "extra": "s3cret-value"})
+
+    assert "s3cret-value" not in str(raised.value)
+
+
+def test_state_tells_the_mode_without_showing_a_token():
+    states = [
+        TenantCredentials("a").state,
+        TenantCredentials("a", "b").state,
+        TenantCredentials(entra_tenant_id=ENTRA_TENANT).state,
+        TenantCredentials("a", entra_tenant_id=ENTRA_TENANT).state,
+    ]
+
+    assert states == ["token", "rotating", "entra", "token+entra"]
+
+
+def test_setting_value_is_the_bare_token_when_there_is_nothing_else():
+    assert TenantCredentials("a").to_setting_value() == "a"
+    assert TenantCredentials("a", "b").to_setting_value() == {"current": "a", "next": "b"}
+
+
+def test_secret_name_is_the_prefix_and_the_tenant_slug():
+    assert secret_name("acme-eu") == "scim-tenant-acme-eu"
+
+
+def test_secret_name_refuses_what_is_not_a_tenant_slug():
+    with pytest.raises(ValueError):
+        secret_name("Acme/../x")
+
+
+def test_tenant_of_a_secret_reverses_the_naming_rule():
+    assert tenant_of_secret("scim-tenant-acme") == "acme"
+
+
+def test_secrets_that_are_not_tenant_records_have_no_tenant():
+    assert tenant_of_secret("storage-key") is None
+    assert tenant_of_secret("scim-tenant-") is None

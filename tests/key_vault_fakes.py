@@ -1,0 +1,77 @@
+"""A fake Key Vault behind an autospec'd SecretClient, and a clock tests move by hand.
+
+No credential is ever built: the fake client is handed to the code at the seam where a real
+SecretClient would be.
+"""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.keyvault.secrets import KeyVaultSecret, SecretClient, SecretProperties
+
+VAULT_URL = "https://scim-test.vault.azure.net"
+
+
+class FakeClock:
+    """Monotonic seconds that move only when a test says so."""
+
+    def __init__(self, now: float = 1_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FakeVault:
+    """Secrets by name; ``failure`` (an exception) makes every call fail, as an outage does."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[str, KeyVaultSecret] = {}
+        self.failure: Exception | None = None
+        self._versions = 0
+        self.client = mock.create_autospec(SecretClient, instance=True)
+        self.client.vault_url = VAULT_URL
+        self.client.get_secret.side_effect = self._get
+        self.client.set_secret.side_effect = self._set
+        self.client.list_properties_of_secrets.side_effect = self._list
+
+    def put_record(self, tenant: str, record: dict | str) -> None:
+        """Store a tenant's record as the admin CLI would (a JSON object), or a raw string value."""
+        value = record if isinstance(record, str) else json.dumps(record)
+        self._set(f"scim-tenant-{tenant}", value)
+
+    def record(self, tenant: str) -> dict:
+        return json.loads(self.secrets[f"scim-tenant-{tenant}"].value)
+
+    @property
+    def reads(self) -> int:
+        return self.client.get_secret.call_count
+
+    def _get(self, name: str, version: str | None = None, **kwargs) -> KeyVaultSecret:
+        if self.failure is not None:
+            raise self.failure
+        if name not in self.secrets:
+            raise ResourceNotFoundError(f"A secret with (name/id) {name} was not found in this key vault.")
+        return self.secrets[name]
+
+    def _set(self, name: str, value: str, *, tags=None, content_type=None, **kwargs) -> KeyVaultSecret:
+        if self.failure is not None:
+            raise self.failure
+        self._versions += 1
+        version = f"v{self._versions}"
+        properties = SecretProperties(
+            vault_id=f"{VAULT_URL}/secrets/{name}/{version}", tags=tags, content_type=content_type
+        )
+        self.secrets[name] = KeyVaultSecret(properties, value)
+        return self.secrets[name]
+
+    def _list(self, **kwargs):
+        if self.failure is not None:
+            raise self.failure
+        return iter([secret.properties for secret in self.secrets.values()])
