@@ -1,0 +1,1 @@
+"""Tenant administration: the ``python -m scim.admin`` command line."""

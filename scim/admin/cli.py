@@ -1,0 +1,203 @@
+"""``python -m scim.admin``: create tenants, rotate and revoke their tokens, list them.
+
+The store is Key Vault when ``--key-vault-url`` or ``SCIM_KEY_VAULT_URL`` (in the environment or in
+local.settings.json) names one, reached as the administrator signed in with the Azure CLI
+(``az login``) or with the managed identity (``--credential managed-identity``); otherwise the
+``SCIM_TOKENS`` setting of local.settings.json.
+
+A token is shown once, when it is made, on standard output; guidance goes to standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
+from scim.auth.credentials import azure_credential
+from scim.auth.records import InvalidRecord, TenantCredentials, is_tenant_slug
+
+DEFAULT_BASE_URL = "http://127.0.0.1:7071"
+DEFAULT_SETTINGS_FILE = "local.settings.json"
+TOKEN_BYTES = 32  # 256 bits
+
+SecretClientFactory = Callable[[str, str], Any]
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    secret_client: SecretClientFactory | None = None,
+) -> int:
+    """Run one command; 0 on success, 1 (with a message on standard error) when it cannot be done.
+
+    ``secret_client(vault_url, credential)`` builds the Key Vault client (tests pass a fake).
+    """
+    args = _parser(environ).parse_args(argv)
+    try:
+        store = _store(args, environ, secret_client or key_vault_client)
+        args.command(args, store)
+    except AdminError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def key_vault_client(vault_url: str, credential: str) -> Any:
+    """A SecretClient signed in with the Azure CLI, or with the managed identity where there is one."""
+    from azure.keyvault.secrets import SecretClient
+
+    if credential == "managed-identity":
+        return SecretClient(vault_url, azure_credential())
+    from azure.identity import AzureCliCredential
+
+    return SecretClient(vault_url, AzureCliCredential())
+
+
+def new_token() -> str:
+    """A Secret Token of 256 random bits, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def _create_tenant(args: argparse.Namespace, store: TenantStore) -> None:
+    existing = store.read(args.tenant)
+    if existing is not None and existing.state != "revoked":
+        raise AdminError(f"tenant {args.tenant} exists ({existing.state}); use rotate to give it a new token")
+    try:
+        credentials = TenantCredentials.from_json(
+            {"entraTenantId": args.entra_tenant_id} if args.entra_tenant_id else {"current": new_token()}
+        )
+    except InvalidRecord as problem:
+        raise AdminError(str(problem)) from None
+    store.write(args.tenant, credentials)
+    print(f"Tenant URL:   {args.base_url.rstrip('/')}/scim/{args.tenant}/v2")
+    if credentials.current:
+        print(f"Secret Token: {credentials.current}")
+        _note(f"Tenant {args.tenant} created in {store.description}. The token is not shown again.")
+    else:
+        print("Secret Token: (leave it blank: Entra sends its own tokens)")
+        _note(f"Tenant {args.tenant} created in {store.description}; it accepts tokens Entra tenant")
+        _note(f"{credentials.entra_tenant_id} issues to any of its non-gallery provisioning jobs.")
+    _note(store.applies)
+
+
+def _rotate(args: argparse.Namespace, store: TenantStore) -> None:
+    credentials = _existing(store, args.tenant)
+    if credentials.next:
+        raise AdminError(f"tenant {args.tenant} is already rotating; run finish-rotation first")
+    if not credentials.current:
+        raise AdminError(f"tenant {args.tenant} has no Secret Token to rotate ({credentials.state})")
+    rotating = TenantCredentials(credentials.current, new_token(), credentials.entra_tenant_id)
+    store.write(args.tenant, rotating)
+    print(f"Next Secret Token: {rotating.next}")
+    _note(f"Tenant {args.tenant} now accepts its current and its next token. {store.applies}")
+    _note("Paste the next token into Entra's Secret Token field, Test Connection and Save; then run")
+    _note(f"  python -m scim.admin finish-rotation {args.tenant}")
+
+
+def _finish_rotation(args: argparse.Namespace, store: TenantStore) -> None:
+    credentials = _existing(store, args.tenant)
+    if not credentials.next:
+        raise AdminError(f"tenant {args.tenant} is not rotating; run rotate first")
+    store.write(args.tenant, TenantCredentials(credentials.next, None, credentials.entra_tenant_id))
+    _note(f"Tenant {args.tenant} accepts only its new token now. {store.applies}")
+
+
+def _revoke(args: argparse.Namespace, store: TenantStore) -> None:
+    _existing(store, args.tenant)
+    store.write(args.tenant, TenantCredentials())
+    _note(f"Tenant {args.tenant} revoked: it accepts no token. {store.applies}")
+    _note("Its data stays in storage; create-tenant gives it a new token.")
+
+
+def _list(args: argparse.Namespace, store: TenantStore) -> None:
+    states = store.states()
+    for tenant, state in states.items():
+        print(f"{tenant}\t{state}")
+    if not states:
+        _note(f"No tenant in {store.description}.")
+
+
+def _existing(store: TenantStore, tenant: str) -> TenantCredentials:
+    credentials = store.read(tenant)
+    if credentials is None:
+        raise AdminError(f"no tenant {tenant} in {store.description}")
+    return credentials
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _store(args: argparse.Namespace, environ: Mapping[str, str], secret_client: SecretClientFactory) -> TenantStore:
+    settings_file = Path(args.settings_file)
+    vault_url = args.key_vault_url or environ.get("SCIM_KEY_VAULT_URL") or _setting_in_file(settings_file)
+    if vault_url:
+        return KeyVaultStore(secret_client(vault_url, args.credential))
+    return LocalSettingsStore(settings_file)
+
+
+def _setting_in_file(path: Path) -> str | None:
+    """SCIM_KEY_VAULT_URL from local.settings.json's Values: the local host would read it too."""
+    try:
+        values = json.loads(path.read_text(encoding="utf-8")).get("Values") or {}
+    except (OSError, ValueError, AttributeError):
+        return None  # the local store reports a missing or broken file when it reads it
+    return values.get("SCIM_KEY_VAULT_URL") or None
+
+
+def _tenant(text: str) -> str:
+    if not is_tenant_slug(text):
+        raise argparse.ArgumentTypeError("a tenant slug is 1 to 63 characters of a-z, 0-9 and -")
+    return text
+
+
+def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scim.admin", description="Administer SCIM tenants and their Secret Tokens."
+    )
+    parser.add_argument("--key-vault-url", help="the Key Vault (default: SCIM_KEY_VAULT_URL)")
+    parser.add_argument(
+        "--credential",
+        choices=["azure-cli", "managed-identity"],
+        default="azure-cli",
+        help="how to sign in to Key Vault (default: azure-cli, the account of `az login`)",
+    )
+    parser.add_argument(
+        "--settings-file",
+        default=DEFAULT_SETTINGS_FILE,
+        help=f"the local settings holding SCIM_TOKENS when there is no Key Vault (default: {DEFAULT_SETTINGS_FILE})",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=environ.get("SCIM_BASE_URL") or DEFAULT_BASE_URL,
+        help=f"where the endpoint is served, for the Tenant URL (default: SCIM_BASE_URL or {DEFAULT_BASE_URL})",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    create = commands.add_parser("create-tenant", help="create a tenant; print its Tenant URL and Secret Token")
+    create.add_argument("tenant", type=_tenant)
+    create.add_argument(
+        "--entra-tenant-id",
+        help="accept JWTs this Entra tenant issues instead of a Secret Token (leave Entra's field blank)",
+    )
+    create.set_defaults(command=_create_tenant)
+
+    for name, command, summary in [
+        ("rotate", _rotate, "give a tenant a next token, accepted along with the current one; print it"),
+        ("finish-rotation", _finish_rotation, "make the next token the only one"),
+        ("revoke", _revoke, "accept no token for a tenant any more"),
+    ]:
+        subcommand = commands.add_parser(name, help=summary)
+        subcommand.add_argument("tenant", type=_tenant)
+        subcommand.set_defaults(command=command)
+
+    commands.add_parser("list", help="list tenants and their states (never tokens)").set_defaults(command=_list)
+    return parser
