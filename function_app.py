@@ -29,3 +29,29 @@ def groups(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="scim/{tenant}/v2/Groups/{id}", methods=["GET", "PUT", "PATCH", "DELETE"])
 def group(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.group_item(req)
+
+
+# Discovery (RFC 7644 section 4). Every method reaches these, so that others get 405, not 404.
+@app.route(route="scim/{tenant}/v2/ServiceProviderConfig")
+def service_provider_config(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.service_provider_config(req)
+
+
+@app.route(route="scim/{tenant}/v2/Schemas")
+def schemas(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.schemas(req)
+
+
+@app.route(route="scim/{tenant}/v2/Schemas/{id}")
+def schema(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.schema(req)
+
+
+@app.route(route="scim/{tenant}/v2/ResourceTypes")
+def resource_types(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.resource_types(req)
+
+
+@app.route(route="scim/{tenant}/v2/ResourceTypes/{id}")
+def resource_type(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.resource_type(req)

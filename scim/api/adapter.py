@@ -20,6 +20,7 @@ from scim.api import dependencies
 from scim.auth.tokens import authenticate
 from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, ScimError, ServiceUnavailable
 from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
+from scim.service import discovery
 from scim.service.ports import StorageUnavailable, StoredResource
 from scim.service.resources import ResourceService, Selection
 
@@ -47,7 +48,7 @@ class Call:
     request: func.HttpRequest
     tenant: str
     tenant_url: str
-    service: ResourceService
+    service: ResourceService | None  # None on discovery routes
 
     def json_body(self) -> Any:
         """The parsed JSON body; 400 invalidSyntax when it is not JSON."""
@@ -94,6 +95,33 @@ def groups_collection(request: func.HttpRequest) -> func.HttpResponse:
 def group_item(request: func.HttpRequest) -> func.HttpResponse:
     """/Groups/{id}: GET, PUT, PATCH and DELETE of one Group."""
     return _serve(request, _groups, ITEM_HANDLERS)
+
+
+def service_provider_config(request: func.HttpRequest) -> func.HttpResponse:
+    """/ServiceProviderConfig (RFC 7644 section 4): readable without a token."""
+    handlers = {"GET": lambda call: Reply(200, discovery.service_provider_config(call.tenant_url))}
+    return _serve(request, None, handlers, public=True)
+
+
+def schemas(request: func.HttpRequest) -> func.HttpResponse:
+    """/Schemas: every schema served."""
+    return _serve(request, None, {"GET": lambda call: Reply(200, discovery.schemas(call.tenant_url))})
+
+
+def schema(request: func.HttpRequest) -> func.HttpResponse:
+    """/Schemas/{id}: one schema by URN."""
+    return _serve(request, None, {"GET": lambda call: Reply(200, discovery.schema(call.tenant_url, _route_id(call)))})
+
+
+def resource_types(request: func.HttpRequest) -> func.HttpResponse:
+    """/ResourceTypes: every resource type served."""
+    return _serve(request, None, {"GET": lambda call: Reply(200, discovery.resource_types(call.tenant_url))})
+
+
+def resource_type(request: func.HttpRequest) -> func.HttpResponse:
+    """/ResourceTypes/{id}: one resource type by name."""
+    handlers = {"GET": lambda call: Reply(200, discovery.resource_type(call.tenant_url, _route_id(call)))}
+    return _serve(request, None, handlers)
 
 
 def _users(services: dependencies.Dependencies) -> ResourceService:
@@ -171,13 +199,15 @@ def _if_match(call: Call) -> str | None:
     return call.request.headers.get("If-Match")
 
 
-def _serve(request: func.HttpRequest, service_of: ServiceOf, handlers: dict[str, Handler]) -> func.HttpResponse:
-    """Authenticate, dispatch on the method, and turn every outcome into a SCIM response."""
+def _serve(
+    request: func.HttpRequest, service_of: ServiceOf | None, handlers: dict[str, Handler], *, public: bool = False
+) -> func.HttpResponse:
+    """Authenticate (unless ``public``), dispatch on the method, turn every outcome into a SCIM response."""
     try:
         handler = handlers.get(request.method.upper())
         if handler is None:
             raise ScimError(f"{request.method} is not supported here", status=405)
-        reply = handler(_authenticated_call(request, service_of))
+        reply = handler(_call_for(request, service_of, public))
     except ScimError as error:
         reply = _error_reply(error)
     except StorageUnavailable:
@@ -189,15 +219,16 @@ def _serve(request: func.HttpRequest, service_of: ServiceOf, handlers: dict[str,
     return _http_response(reply)
 
 
-def _authenticated_call(request: func.HttpRequest, service_of: ServiceOf) -> Call:
+def _call_for(request: func.HttpRequest, service_of: ServiceOf | None, public: bool) -> Call:
     tenant = request.route_params.get("tenant", "")
     if not TENANT_PATTERN.match(tenant):
         raise NotFound("no such tenant")
-    services = dependencies.current()
-    authenticate(tenant, request.headers.get("Authorization"), services.tokens)
+    if not public:
+        authenticate(tenant, request.headers.get("Authorization"), dependencies.current().tokens)
     if len(request.get_body() or b"") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    return Call(request, tenant, _tenant_url(request), service_of(services))
+    service = service_of(dependencies.current()) if service_of is not None else None
+    return Call(request, tenant, _tenant_url(request), service)
 
 
 def _tenant_url(request: func.HttpRequest) -> str:

@@ -24,6 +24,9 @@ class Scim:
     case_exact: bool = False
     uniqueness: Literal["none", "server", "global"] = "none"
     required: bool = False
+    # The SCIM type when the Python type does not tell it (RFC 7643 section 2.3).
+    type: Literal["reference", "dateTime", "binary"] | None = None
+    reference_types: tuple[str, ...] = ()
 
 
 DEFAULT_CHARACTERISTICS = Scim()
@@ -38,6 +41,8 @@ class AttributeInfo:
     multi_valued: bool
     complex_type: type[ScimObject] | None
     characteristics: Scim
+    element_type: Any = str  # the Python type of the value (of each value, when multi-valued)
+    required: bool = False
 
 
 class ScimObject(BaseModel):
@@ -85,7 +90,10 @@ def attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
         complex_type = element if isinstance(element, type) and issubclass(element, ScimObject) else None
         characteristics = next((item for item in field.metadata if isinstance(item, Scim)), DEFAULT_CHARACTERISTICS)
         name = field.alias or field_name
-        found[name.lower()] = AttributeInfo(name, field_name, multi_valued, complex_type, characteristics)
+        required = field.is_required() or characteristics.required
+        found[name.lower()] = AttributeInfo(
+            name, field_name, multi_valued, complex_type, characteristics, element, required
+        )
     return found
 
 

@@ -21,17 +21,23 @@ class MultiValued(ScimObject):
 class Reference(ScimObject):
     """A reference to another resource, such as a User's ``groups`` entry (RFC 7643 section 4.1.2)."""
 
-    value: Annotated[str | None, Scim(case_exact=True)] = None
-    ref: Annotated[str | None, Field(alias="$ref"), Scim(case_exact=True)] = None
-    display: str | None = None
-    type: str | None = None
+    value: Annotated[str | None, Scim(mutability="readOnly", case_exact=True)] = None
+    ref: Annotated[
+        str | None,
+        Field(alias="$ref"),
+        Scim(mutability="readOnly", case_exact=True, type="reference", reference_types=("Group",)),
+    ] = None
+    display: Annotated[str | None, Scim(mutability="readOnly")] = None
+    type: Annotated[str | None, Scim(mutability="readOnly")] = None
 
 
 class Meta(ScimObject):
     """Resource metadata (RFC 7643 section 3.1), always the service provider's."""
 
-    resourceType: str | None = None
-    created: str | None = None
-    lastModified: str | None = None
-    location: Annotated[str | None, Scim(case_exact=True)] = None
-    version: Annotated[str | None, Scim(case_exact=True)] = None
+    resourceType: Annotated[str | None, Scim(mutability="readOnly", case_exact=True)] = None
+    created: Annotated[str | None, Scim(mutability="readOnly", type="dateTime")] = None
+    lastModified: Annotated[str | None, Scim(mutability="readOnly", type="dateTime")] = None
+    location: Annotated[
+        str | None, Scim(mutability="readOnly", case_exact=True, type="reference", reference_types=("uri",))
+    ] = None
+    version: Annotated[str | None, Scim(mutability="readOnly", case_exact=True)] = None

@@ -16,7 +16,11 @@ class Member(ScimObject):
     """A direct member of a group: the id of a User or Group of the same tenant."""
 
     value: Annotated[str | None, Scim(mutability="immutable", case_exact=True)] = None
-    ref: Annotated[str | None, Field(alias="$ref"), Scim(mutability="immutable", case_exact=True)] = None
+    ref: Annotated[
+        str | None,
+        Field(alias="$ref"),
+        Scim(mutability="immutable", case_exact=True, type="reference", reference_types=("User", "Group")),
+    ] = None
     display: Annotated[str | None, Scim(mutability="readOnly")] = None
     type: Annotated[str | None, Scim(mutability="immutable")] = None
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from scim.models.base import ScimObject
+from scim.service import tolerances
 
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -23,7 +24,7 @@ class PatchOperation(ScimObject):
     @field_validator("op", mode="before")
     @classmethod
     def _op_in_any_case(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
+        return tolerances.operation_name(value)
 
 
 class PatchRequest(ScimObject):

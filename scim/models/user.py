@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
 from scim.models.base import Scim, ScimObject
 from scim.models.common import Meta, MultiValued, Reference
+from scim.service import tolerances
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -42,14 +43,22 @@ class Address(ScimObject):
 class X509Certificate(MultiValued):
     """RFC 7643 section 4.1.2 ``x509Certificates``: a base64 DER certificate, compared exactly."""
 
-    value: Annotated[str | None, Scim(case_exact=True)] = None
+    value: Annotated[str | None, Scim(case_exact=True, type="binary")] = None
+
+
+class Photo(MultiValued):
+    """RFC 7643 section 4.1.2 ``photos``: the URL of an image."""
+
+    value: Annotated[str | None, Scim(case_exact=True, type="reference", reference_types=("external",))] = None
 
 
 class Manager(ScimObject):
     """RFC 7643 section 4.3 ``manager``: the manager's id, and what the provider fills in."""
 
     value: str | None = None
-    ref: Annotated[str | None, Field(alias="$ref"), Scim(case_exact=True)] = None
+    ref: Annotated[
+        str | None, Field(alias="$ref"), Scim(case_exact=True, type="reference", reference_types=("User",))
+    ] = None
     displayName: Annotated[str | None, Scim(mutability="readOnly")] = None
 
 
@@ -62,6 +71,11 @@ class EnterpriseUser(ScimObject):
     division: str | None = None
     department: str | None = None
     manager: Manager | None = None
+
+    @field_validator("manager", mode="before")
+    @classmethod
+    def _manager_as_entra_sends_it(cls, value: Any) -> Any:
+        return tolerances.manager_value(value)
 
 
 class User(ScimObject):
@@ -76,7 +90,7 @@ class User(ScimObject):
     name: Name | None = None
     displayName: str | None = None
     nickName: str | None = None
-    profileUrl: str | None = None
+    profileUrl: Annotated[str | None, Scim(type="reference", reference_types=("external",))] = None
     title: str | None = None
     userType: str | None = None
     preferredLanguage: str | None = None
@@ -86,7 +100,7 @@ class User(ScimObject):
     emails: list[MultiValued] | None = None
     phoneNumbers: list[MultiValued] | None = None
     ims: list[MultiValued] | None = None
-    photos: list[MultiValued] | None = None
+    photos: list[Photo] | None = None
     addresses: list[Address] | None = None
     groups: Annotated[list[Reference] | None, READ_ONLY] = None
     entitlements: list[MultiValued] | None = None

@@ -69,21 +69,21 @@ class GroupService(ResourceService):
     def patch(self, tenant: str, group_id: str, body: Any, if_match: str | None = None) -> StoredResource | None:
         """RFC 7644 section 3.5.2 for groups, in every membership shape Entra sends.
 
-        Returns the patched group when its attributes changed, else None: membership-only
-        patches never read the group, whatever its size.
+        Returns None: a group PATCH is answered 204 unless the client asks for attributes, as
+        Entra expects ("Returning a body with a list of all the members isn't advisable"), and
+        membership-only patches never read the group, whatever its size.
         """
         operations = self.patch_operations(body)
         attribute_operations, change = self._split(operations)
         additions = self._validated_members(tenant, group_id, change)  # before any write
-        patched = None
         if attribute_operations:
-            patched = self._patch_attributes(tenant, group_id, attribute_operations, if_match)
+            self._patch_attributes(tenant, group_id, attribute_operations, if_match)
             if_match = None  # checked by the attribute write
         elif not is_resource_id(group_id):
             raise NotFound(f"Group {group_id} not found")
-        if change.empty:
-            return patched
-        return self._change_members(tenant, group_id, change, additions, if_match, fallback=patched)
+        if not change.empty:
+            self._change_members(tenant, group_id, change, additions, if_match, fallback=None)
+        return None
 
     def members_of(self, tenant: str, group_id: str) -> list[Membership]:
         return self._repository.members(tenant, group_id)

@@ -15,6 +15,7 @@ from scim.errors import InvalidPath, InvalidValue, Mutability, NoTarget
 from scim.models.base import AttributeInfo, ScimObject, attribute
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import ResourceType
+from scim.service import tolerances
 from scim.service.filter_syntax import AttrPath, is_conjunction_of_equalities, matches, parse_patch_path
 
 
@@ -221,12 +222,14 @@ def _write_into_element(element: dict[str, Any], target: Target, value: Any) -> 
 
 
 def _new_element(target: Target, value: Any) -> dict[str, Any]:
-    """The one element an add/replace creates when its filter matches none (Entra's usage).
+    """The one element an add/replace creates when its filter matches none (tolerance 3).
 
     The element takes the filter's ``eq`` terms, e.g. ``emails[type eq "work"].value`` makes
     ``{"type": "work", "value": ...}``; a filter that is not a conjunction of ``eq`` cannot.
     """
     equalities = is_conjunction_of_equalities(target.value_filter) if target.value_filter is not None else []
+    if target.value_filter is not None and not tolerances.CREATE_ELEMENT_FOR_UNMATCHED_FILTER:
+        equalities = None
     if equalities is None:
         raise NoTarget(f"no element of '{target.attribute.name}' matches the filter")
     element = {}

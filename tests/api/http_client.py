@@ -57,3 +57,20 @@ def assert_scim_error(response: func.HttpResponse, status: int, scim_type: str |
     assert body.get("scimType") == scim_type
     assert "Traceback" not in response.get_body().decode()
     return body
+
+
+def discovery_request(tenant: str, path: str, method: str = "GET", token: str | None = None) -> func.HttpResponse:
+    segments = path.strip("/").split("/")
+    route_params = {"tenant": tenant, **({"id": segments[1]} if len(segments) > 1 else {})}
+    trigger = {
+        ("ServiceProviderConfig", 1): function_app.service_provider_config,
+        ("Schemas", 1): function_app.schemas,
+        ("Schemas", 2): function_app.schema,
+        ("ResourceTypes", 1): function_app.resource_types,
+        ("ResourceTypes", 2): function_app.resource_type,
+    }[(segments[0], len(segments))]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = func.HttpRequest(
+        method, f"{HOST}/scim/{tenant}/v2{path}", headers=headers, route_params=route_params, body=b""
+    )
+    return trigger(request)

@@ -1,0 +1,160 @@
+"""Discovery (RFC 7644 section 4; RFC 7643 sections 5 to 7), generated from the models.
+
+The schemas and resource types served here are derived from the same pydantic models and
+attribute characteristics the service validates with, so they cannot drift from the behaviour.
+Nothing here is null: absent values are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scim.errors import NotFound
+from scim.models.base import AttributeInfo, ScimObject, attributes
+from scim.models.messages import LIST_RESPONSE_SCHEMA
+from scim.models.resource_types import GROUP, USER, ResourceType
+from scim.service.resources import MAX_PAGE_SIZE
+
+SERVICE_PROVIDER_CONFIG_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+RESOURCE_TYPES: tuple[ResourceType, ...] = (USER, GROUP)
+# Attributes every resource has (RFC 7643 section 3.1), which schema definitions leave out.
+COMMON_ATTRIBUTES = frozenset({"schemas", "id", "externalid", "meta"})
+SORT_SUPPORTED = False
+DESCRIPTIONS = {
+    USER.schema: ("User", "User Account"),
+    GROUP.schema: ("Group", "Group"),
+}
+EXTENSION_DESCRIPTIONS = {
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": ("EnterpriseUser", "Enterprise User"),
+}
+
+
+def service_provider_config(tenant_url: str) -> dict[str, Any]:
+    """RFC 7643 section 5: what this service provider implements, and nothing more."""
+    return {
+        "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
+        "patch": {"supported": True},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": True, "maxResults": MAX_PAGE_SIZE},
+        "changePassword": {"supported": False},
+        "sort": {"supported": SORT_SUPPORTED},
+        "etag": {"supported": True},
+        "authenticationSchemes": [
+            {
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "The tenant's Secret Token, sent as 'Authorization: Bearer <token>'",
+                "specUri": "https://www.rfc-editor.org/info/rfc6750",
+                "primary": True,
+            }
+        ],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": f"{tenant_url}/ServiceProviderConfig"},
+    }
+
+
+def schemas(tenant_url: str) -> dict[str, Any]:
+    """RFC 7644 section 4: every schema served, as a ListResponse."""
+    return _list_response([_schema(tenant_url, urn, model) for urn, model in _all_schemas().items()])
+
+
+def schema(tenant_url: str, schema_id: str) -> dict[str, Any]:
+    """One schema by its URN (in any letter case), or 404."""
+    for urn, model in _all_schemas().items():
+        if urn.lower() == schema_id.lower():
+            return _schema(tenant_url, urn, model)
+    raise NotFound(f"no schema {schema_id}")
+
+
+def resource_types(tenant_url: str) -> dict[str, Any]:
+    """RFC 7644 section 4: every resource type served, as a ListResponse."""
+    return _list_response([_resource_type(tenant_url, resource_type) for resource_type in RESOURCE_TYPES])
+
+
+def resource_type(tenant_url: str, name: str) -> dict[str, Any]:
+    """One resource type by name (in any letter case), or 404."""
+    for candidate in RESOURCE_TYPES:
+        if candidate.name.lower() == name.lower():
+            return _resource_type(tenant_url, candidate)
+    raise NotFound(f"no resource type {name}")
+
+
+def _all_schemas() -> dict[str, type[ScimObject]]:
+    found: dict[str, type[ScimObject]] = {}
+    for resource_type in RESOURCE_TYPES:
+        found[resource_type.schema] = resource_type.model
+        found.update(resource_type.extensions)
+    return found
+
+
+def _list_response(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": len(resources),
+        "startIndex": 1,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+
+
+def _schema(tenant_url: str, urn: str, model: type[ScimObject]) -> dict[str, Any]:
+    """RFC 7643 section 7: a schema and the characteristics of each of its attributes."""
+    name, description = (DESCRIPTIONS | EXTENSION_DESCRIPTIONS)[urn]
+    definitions = [
+        _attribute_definition(info)
+        for key, info in attributes(model).items()
+        if key not in COMMON_ATTRIBUTES and not key.startswith("urn:")
+    ]
+    return {
+        "schemas": [SCHEMA_SCHEMA],
+        "id": urn,
+        "name": name,
+        "description": description,
+        "attributes": definitions,
+        "meta": {"resourceType": "Schema", "location": f"{tenant_url}/Schemas/{urn}"},
+    }
+
+
+def _attribute_definition(info: AttributeInfo) -> dict[str, Any]:
+    characteristics = info.characteristics
+    definition: dict[str, Any] = {
+        "name": info.name,
+        "type": _scim_type(info),
+        "multiValued": info.multi_valued,
+        "required": info.required,
+        "caseExact": characteristics.case_exact,
+        "mutability": characteristics.mutability,
+        "returned": characteristics.returned,
+        "uniqueness": characteristics.uniqueness,
+    }
+    if characteristics.reference_types:
+        definition["referenceTypes"] = list(characteristics.reference_types)
+    if info.complex_type is not None:
+        definition["subAttributes"] = [_attribute_definition(sub) for sub in attributes(info.complex_type).values()]
+    return definition
+
+
+def _scim_type(info: AttributeInfo) -> str:
+    """RFC 7643 section 2.3 data types, from the characteristics or the Python type."""
+    if info.complex_type is not None:
+        return "complex"
+    if info.characteristics.type is not None:
+        return info.characteristics.type
+    return {bool: "boolean", int: "integer", float: "decimal"}.get(info.element_type, "string")
+
+
+def _resource_type(tenant_url: str, resource_type: ResourceType) -> dict[str, Any]:
+    """RFC 7643 section 6: a resource type, its endpoint, schema and extensions."""
+    described: dict[str, Any] = {
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        "id": resource_type.name,
+        "name": resource_type.name,
+        "description": DESCRIPTIONS[resource_type.schema][1],
+        "endpoint": resource_type.endpoint,
+        "schema": resource_type.schema,
+        "meta": {"resourceType": "ResourceType", "location": f"{tenant_url}/ResourceTypes/{resource_type.name}"},
+    }
+    if resource_type.extensions:
+        described["schemaExtensions"] = [{"schema": urn, "required": False} for urn in resource_type.extensions]
+    return described
