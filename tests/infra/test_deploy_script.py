@@ -1,0 +1,189 @@
+"""scripts/deploy and the azd hooks, run against a fake Azure CLI (fake_az.py, first on PATH).
+
+What matters: the first deployment creates the first tenant's token, a redeploy never changes it,
+no token is ever printed or passed on a command line, and the published package is the app only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bicep_templates import REPO
+
+FAKE_AZ = Path(__file__).with_name("fake_az.py")
+
+
+@dataclass
+class FakeAzure:
+    state_file: Path
+    env: dict[str, str]
+
+    @property
+    def state(self) -> dict:
+        return json.loads(self.state_file.read_text())
+
+    def update(self, **changes) -> None:
+        self.state_file.write_text(json.dumps({**self.state, **changes}))
+
+    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+        completed = subprocess.run(
+            list(command), cwd=REPO, env=self.env, capture_output=True, text=True, timeout=120, check=False
+        )
+        if check:
+            assert completed.returncode == 0, completed.stdout + completed.stderr
+        return completed
+
+    def deploy(self, *options: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("scripts/deploy", *options, check=check)
+
+    def record(self, vault: str = "kv-fake", tenant: str = "default") -> dict:
+        return json.loads(self.state["secrets"][vault][f"scim-tenant-{tenant}"])
+
+
+@pytest.fixture
+def azure(tmp_path: Path) -> FakeAzure:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    az = bin_dir / "az"
+    az.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_AZ}" "$@"\n')
+    az.chmod(0o755)
+    state_file = tmp_path / "az-state.json"
+    state_file.write_text(
+        json.dumps(
+            {
+                "calls": [],
+                "secrets": {},
+                "deleted": {},
+                "deployments": [],
+                "published": [],
+                "registered": ["Microsoft.Web", "Microsoft.Storage", "Microsoft.KeyVault"],
+                "user_type": "user",
+                "forbidden_lists": 0,
+                "secret_writes": 0,
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_AZ_STATE": str(state_file),
+        "SCIM_RBAC_RETRY_SECONDS": "0",
+    }
+    return FakeAzure(state_file, env)
+
+
+def assert_token_never_shown(azure: FakeAzure, token: str, *runs: subprocess.CompletedProcess) -> None:
+    for run in runs:
+        assert token not in run.stdout + run.stderr
+    assert not any(token in " ".join(call) for call in azure.state["calls"])
+
+
+def test_first_deploy_creates_a_256_bit_token_for_the_first_tenant_without_showing_it(azure: FakeAzure):
+    run = azure.deploy("--env", "test", "--location", "westeurope")
+
+    record = azure.record()
+    assert set(record) == {"current"}
+    assert len(record["current"]) >= 43  # secrets.token_urlsafe(32): 32 random bytes
+    assert_token_never_shown(azure, record["current"], run)
+
+
+def test_redeploy_keeps_the_token_entra_already_has(azure: FakeAzure):
+    first = azure.deploy("--env", "test")
+    token = azure.record()["current"]
+
+    second = azure.deploy("--env", "test")
+
+    assert azure.record()["current"] == token
+    assert azure.state["secret_writes"] == 1
+    assert "exists: its token is kept" in second.stdout
+    assert_token_never_shown(azure, token, first, second)
+
+
+def test_a_rotated_record_survives_a_redeploy_untouched(azure: FakeAzure):
+    rotating = json.dumps({"current": "old-token", "next": "new-token"})
+    azure.update(secrets={"kv-fake": {"scim-tenant-default": rotating}})
+
+    azure.deploy("--env", "test")
+
+    assert azure.state["secrets"]["kv-fake"]["scim-tenant-default"] == rotating
+
+
+def test_a_soft_deleted_token_is_recovered_rather_than_replaced(azure: FakeAzure):
+    azure.update(deleted={"kv-fake": {"scim-tenant-default": json.dumps({"current": "kept-token"})}})
+
+    run = azure.deploy("--env", "test")
+
+    assert azure.record()["current"] == "kept-token"
+    assert azure.state["secret_writes"] == 0
+    assert "recovered" in run.stdout
+
+
+def test_token_creation_waits_for_the_key_vault_role_to_take_effect(azure: FakeAzure):
+    azure.update(forbidden_lists=2)
+
+    azure.deploy("--env", "test")
+
+    assert set(azure.record()) == {"current"}
+
+
+def test_deploy_prints_the_tenant_url_and_the_command_that_reveals_the_token(azure: FakeAzure):
+    run = azure.deploy("--env", "test", "--tenant", "acme")
+
+    assert "Tenant URL:   https://func-fake.azurewebsites.net/scim/acme/v2" in run.stdout
+    assert "az keyvault secret show --vault-name kv-fake --name scim-tenant-acme --query value" in run.stdout
+    assert set(azure.record(tenant="acme")) == {"current"}
+
+
+def test_deploy_provisions_main_bicep_with_the_parameters_file_and_the_deployer(azure: FakeAzure):
+    azure.deploy("--env", "test", "--location", "swedencentral")
+
+    (deployment,) = azure.state["deployments"]
+    command = " ".join(deployment)
+    assert "--template-file infra/main.bicep" in command
+    assert "@infra/main.az.parameters.json" in command
+    assert "environmentName=test" in command
+    assert "location=swedencentral" in command
+    assert "principalId=00000000-0000-0000-0000-00000000d3b1 principalType=User" in command
+
+
+def test_deploy_registers_the_resource_providers_a_new_subscription_lacks(azure: FakeAzure):
+    azure.deploy("--env", "test", "--skip-code")
+
+    assert {"Microsoft.Insights", "Microsoft.OperationalInsights", "Microsoft.ManagedIdentity"} <= set(
+        azure.state["registered"]
+    )
+
+
+def test_published_package_is_the_function_app_without_tests_tooling_or_local_settings(azure: FakeAzure):
+    azure.deploy("--env", "test")
+
+    (files,) = azure.state["published"]
+    assert {"function_app.py", "host.json", "requirements.txt"} <= set(files)
+    assert any(path.startswith("scim/") for path in files)
+    for excluded in ("tests/", "infra/", "scripts/", "docs/", ".venv", "node_modules/", "local.settings.json"):
+        assert not any(path.startswith(excluded) for path in files), excluded
+
+
+def test_deploy_refuses_a_tenant_that_is_not_a_slug_before_touching_azure(azure: FakeAzure):
+    run = azure.deploy("--env", "test", "--tenant", "Acme Corp", check=False)
+
+    assert run.returncode != 0
+    assert "not a slug" in run.stderr
+    assert azure.state["deployments"] == []
+
+
+def test_azd_postprovision_hook_creates_the_token_from_the_deployment_outputs(azure: FakeAzure):
+    azure.env.update(AZURE_KEY_VAULT_NAME="kv-azd", SCIM_FIRST_TENANT="default")
+
+    first = azure.run("sh", "infra/hooks/postprovision.sh")
+    token = azure.record(vault="kv-azd")["current"]
+    second = azure.run("sh", "infra/hooks/postprovision.sh")
+
+    assert azure.record(vault="kv-azd")["current"] == token
+    assert_token_never_shown(azure, token, first, second)
