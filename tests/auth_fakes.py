@@ -1,4 +1,4 @@
-"""A fake Key Vault behind an autospec'd SecretClient, and a clock tests move by hand.
+"""A fake Key Vault behind an autospec'd SecretClient, a clock tests move by hand, and the check.
 
 No credential is ever built: the fake client is handed to the code at the seam where a real
 SecretClient would be.
@@ -12,7 +12,19 @@ from unittest import mock
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import KeyVaultSecret, SecretClient, SecretProperties
 
+from scim.auth.tokens import TokenSource, authenticate
+from scim.errors import Unauthorized
+
 VAULT_URL = "https://scim-test.vault.azure.net"
+
+
+def is_accepted(source: TokenSource, tenant: str, token: str, entra=None) -> bool:
+    """Whether ``authenticate`` lets ``Bearer <token>`` in for ``tenant``."""
+    try:
+        authenticate(tenant, f"Bearer {token}", source, entra)
+    except Unauthorized:
+        return False
+    return True
 
 
 class FakeClock:

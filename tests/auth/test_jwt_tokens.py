@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwt.utils import base64url_encode
 
 from scim.auth.jwt_tokens import NON_GALLERY_AUDIENCE, EntraTokenVerifier, entra_verifier
-from scim.auth.tokens import SettingsTokenSource, authenticate
-from scim.errors import ServiceUnavailable, Unauthorized
+from scim.auth.tokens import SettingsTokenSource
+from scim.errors import ServiceUnavailable
+from tests.auth_fakes import is_accepted
 
 ENTRA_TENANT = "11111111-2222-3333-4444-555555555555"
 OTHER_ENTRA_TENANT = "99999999-8888-7777-6666-555555555555"
@@ -93,11 +94,7 @@ def entra_token(key, *, issuer_tenant=ENTRA_TENANT, audience=NON_GALLERY_AUDIENC
 
 def accepted(token: str, verifier: EntraTokenVerifier, record=None) -> bool:
     source = SettingsTokenSource({"SCIM_TOKENS": json.dumps({"acme": record or {"entraTenantId": ENTRA_TENANT}})})
-    try:
-        authenticate("acme", f"Bearer {token}", source, entra=verifier)
-    except Unauthorized:
-        return False
-    return True
+    return is_accepted(source, "acme", token, verifier)
 
 
 def test_token_issued_by_the_tenants_entra_tenant_is_accepted(signing_key, verifier):

@@ -10,8 +10,8 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from scim.auth import keyvault
 from scim.auth.keyvault import KeyVaultTokenSource, key_vault_token_source_from_settings
 from scim.auth.tokens import SettingsTokenSource, authenticate, token_source_from_settings
-from scim.errors import ServiceUnavailable, Unauthorized
-from tests.key_vault_fakes import VAULT_URL, FakeClock, FakeVault
+from scim.errors import ServiceUnavailable
+from tests.auth_fakes import VAULT_URL, FakeClock, FakeVault, is_accepted
 
 CACHE = 300
 MISS = 30
@@ -36,11 +36,7 @@ def source(vault: FakeVault, clock: FakeClock) -> KeyVaultTokenSource:
 
 
 def accepted(source: KeyVaultTokenSource, token: str, tenant: str = "acme") -> bool:
-    try:
-        authenticate(tenant, f"Bearer {token}", source)
-    except Unauthorized:
-        return False
-    return True
+    return is_accepted(source, tenant, token)
 
 
 def test_tenant_token_from_its_secret_is_accepted(source, vault):
