@@ -55,3 +55,9 @@ def resource_types(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="scim/{tenant}/v2/ResourceTypes/{id}")
 def resource_type(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.resource_type(req)
+
+
+# Lowest precedence (a catch-all): every other path under /scim gets a SCIM 404 body.
+@app.route(route="scim/{*path}")
+def unknown_route(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.unknown_route(req)

@@ -124,6 +124,11 @@ def resource_type(request: func.HttpRequest) -> func.HttpResponse:
     return _serve(request, None, handlers)
 
 
+def unknown_route(request: func.HttpRequest) -> func.HttpResponse:
+    """Any other path under /scim: a SCIM 404, so that clients get an Error message, not a bare 404."""
+    return _http_response(_error_reply(NotFound(f"no SCIM endpoint at {_path_of(request)}")))
+
+
 def _users(services: dependencies.Dependencies) -> ResourceService:
     return services.users
 

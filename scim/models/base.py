@@ -27,6 +27,7 @@ class Scim:
     # The SCIM type when the Python type does not tell it (RFC 7643 section 2.3).
     type: Literal["reference", "dateTime", "binary"] | None = None
     reference_types: tuple[str, ...] = ()
+    canonical_values: tuple[str, ...] = ()
 
 
 DEFAULT_CHARACTERISTICS = Scim()

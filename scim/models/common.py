@@ -28,7 +28,7 @@ class Reference(ScimObject):
         Scim(mutability="readOnly", case_exact=True, type="reference", reference_types=("Group",)),
     ] = None
     display: Annotated[str | None, Scim(mutability="readOnly")] = None
-    type: Annotated[str | None, Scim(mutability="readOnly")] = None
+    type: Annotated[str | None, Scim(mutability="readOnly", canonical_values=("direct", "indirect"))] = None
 
 
 class Meta(ScimObject):

@@ -22,7 +22,7 @@ class Member(ScimObject):
         Scim(mutability="immutable", case_exact=True, type="reference", reference_types=("User", "Group")),
     ] = None
     display: Annotated[str | None, Scim(mutability="readOnly")] = None
-    type: Annotated[str | None, Scim(mutability="immutable")] = None
+    type: Annotated[str | None, Scim(mutability="immutable", canonical_values=("User", "Group"))] = None
 
 
 class Group(ScimObject):

@@ -130,6 +130,8 @@ def _attribute_definition(info: AttributeInfo) -> dict[str, Any]:
     }
     if characteristics.reference_types:
         definition["referenceTypes"] = list(characteristics.reference_types)
+    if characteristics.canonical_values:
+        definition["canonicalValues"] = list(characteristics.canonical_values)
     if info.complex_type is not None:
         definition["subAttributes"] = [_attribute_definition(sub) for sub in attributes(info.complex_type).values()]
     return definition

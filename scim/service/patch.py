@@ -36,6 +36,8 @@ def apply_operations(
     document = copy.deepcopy(attributes)
     for operation in operations:
         extension = resource_type.extension(operation.path) if operation.path else None
+        if operation.path is not None and operation.path.strip().lower() == "schemas":
+            continue  # the service derives ``schemas`` from the attributes present
         if operation.path is None:
             _apply_without_path(document, operation, resource_type)
         elif extension is not None:
@@ -53,6 +55,8 @@ def _apply_without_path(document: dict[str, Any], operation: PatchOperation, res
         raise InvalidValue(f"{operation.op} without a path requires an object value")
     for key, value in operation.value.items():
         extension = resource_type.extension(key)
+        if key.lower() == "schemas":
+            continue  # derived by the service, as above
         if extension is not None:
             _apply_to_extension(document, operation.op, extension, value)
         else:
@@ -68,7 +72,8 @@ def _apply_to_extension(document: dict[str, Any], op: str, extension: tuple[str,
     if not isinstance(value, dict):
         raise InvalidValue(f"a value for '{urn}' must be an object")
     for key, item in value.items():
-        _apply_at(document, op, _resolve_in(urn, model, key), item)
+        if key.lower() != "schemas":  # derived by the service
+            _apply_at(document, op, _resolve_in(urn, model, key), item)
 
 
 def _resolve(path: str, resource_type: ResourceType) -> Target:

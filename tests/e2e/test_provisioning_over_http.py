@@ -99,3 +99,18 @@ def test_entra_group_flow_over_http(local_host_url):
 
     status, _, read = send(host, "GET", f"/Groups/{group['id']}")
     assert [member["value"] for member in read["members"]] == [member_ids[2]]
+
+
+def test_unknown_path_under_scim_is_a_scim_404_over_http(local_host_url):
+    status, headers, body = send(local_host_url, "GET", "/NoSuchEndpoint")
+
+    assert (status, body["status"]) == (404, "404")
+    assert headers["Content-Type"].startswith("application/scim+json")
+
+
+def test_service_provider_config_is_served_without_a_token_over_http(local_host_url):
+    request = urllib.request.Request(local_host_url.tenant_url() + "/ServiceProviderConfig")
+
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert json.loads(response.read())["patch"] == {"supported": True}
