@@ -19,11 +19,6 @@ GRACE = 600
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def vault() -> FakeVault:
     vault = FakeVault()
     vault.put_record("acme", {"current": "acme-token"})

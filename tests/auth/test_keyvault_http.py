@@ -17,11 +17,6 @@ CACHE = 300
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def vault(tenant: str) -> FakeVault:
     vault = FakeVault()
     vault.put_record(tenant, {"current": "kv-token"})
