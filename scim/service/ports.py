@@ -141,3 +141,14 @@ class ResourceRepository(Protocol):
 
     def list_from(self, tenant: str, resource_type: str, first_id: str, limit: int) -> list[StoredResource]:
         """Up to ``limit`` resources in storage order, starting at ``first_id``."""
+
+    def list_after(self, tenant: str, resource_type: str, after_id: str | None, limit: int) -> list[StoredResource]:
+        """Up to ``limit`` resources in storage (id) order whose id comes after ``after_id``.
+
+        From the first when ``after_id`` is None. One range query, usually one request: the
+        storage service's continuation tokens are followed until ``limit`` rows or the end, so
+        fewer than ``limit`` resources means there are no more.
+        """
+
+    def secret(self, name: str) -> bytes:
+        """A random key called ``name``, the same for every instance; created on first use."""

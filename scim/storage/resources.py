@@ -8,15 +8,20 @@ Row layout (PartitionKey is the tenant slug):
 - ``mof:<member id>:<group id>``: the same membership seen from the member.
 - ``del:<type>:<id>``: a delete whose membership cleanup has not finished yet.
 
+One row outside every tenant: ``secret:<name>`` in partition ``_service`` (no tenant slug starts
+with ``_``), a random key shared by every instance of the service (the cursor key).
+
 A resource and its index rows share the partition, so every write that must agree is one entity
 group transaction: all of it commits or none of it does.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -48,6 +53,9 @@ JSON_CHUNK_CHARACTERS = 30_000
 MAX_TRANSACTION_OPERATIONS = 100
 MAX_JSON_CHUNKS = 30
 RANGE_FILTER = "PartitionKey eq @tenant and RowKey ge @low and RowKey lt @high"
+AFTER_FILTER = "PartitionKey eq @tenant and RowKey gt @low and RowKey lt @high"
+SERVICE_PARTITION = "_service"
+SECRET_BYTES = 32
 
 T = TypeVar("T")
 
@@ -57,6 +65,7 @@ class TableResourceRepository:
 
     def __init__(self, table: TableClient):
         self._table = table
+        self._secrets: dict[str, bytes] = {}
 
     def insert(self, tenant: str, resource: StoredResource, indexes: Sequence[IndexEntry]) -> StoredResource:
         operations = [("create", _resource_entity(tenant, resource))]
@@ -203,12 +212,52 @@ class TableResourceRepository:
         rows = self._query_range(tenant, low, high, limit=limit)
         return [_resource_from_entity(row) for row in rows]
 
+    def list_after(self, tenant: str, resource_type: str, after_id: str | None, limit: int) -> list[StoredResource]:
+        if limit <= 0:
+            return []
+        prefix = _resource_key(resource_type, "")
+        low = prefix if after_id is None else _resource_key(resource_type, after_id)
+        rows = self._query_range(tenant, low, _after_prefix(prefix), limit=limit, after=after_id is not None)
+        return [_resource_from_entity(row) for row in rows]
+
+    def secret(self, name: str) -> bytes:
+        if name not in self._secrets:
+            self._secrets[name] = self._stored_secret(f"secret:{name}")
+        return self._secrets[name]
+
+    def _stored_secret(self, key: str) -> bytes:
+        """The secret in row ``key``, created at random by whichever instance needs it first."""
+        try:
+            entity = self._call(lambda: self._table.get_entity(SERVICE_PARTITION, key))
+        except ResourceMissing:
+            value = base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+            try:
+                self._call(
+                    lambda: self._table.create_entity(
+                        {"PartitionKey": SERVICE_PARTITION, "RowKey": key, "Value": value}
+                    )
+                )
+            except ResourceExistsError:  # another instance created it first: use theirs
+                entity = self._call(lambda: self._table.get_entity(SERVICE_PARTITION, key))
+            else:
+                entity = {"Value": value}
+        return base64.b64decode(entity["Value"])
+
     def _query_range(
-        self, tenant: str, low: str, high: str, *, select: list[str] | None = None, limit: int | None = None
+        self,
+        tenant: str,
+        low: str,
+        high: str,
+        *,
+        select: list[str] | None = None,
+        limit: int | None = None,
+        after: bool = False,
     ) -> list[dict[str, Any]]:
+        """Rows with ``low <= RowKey < high`` (``low < RowKey`` when ``after``), following continuations."""
+
         def run() -> list[dict[str, Any]]:
             pages = self._table.query_entities(
-                RANGE_FILTER,
+                AFTER_FILTER if after else RANGE_FILTER,
                 parameters={"tenant": tenant, "low": low, "high": high},
                 select=select,
                 results_per_page=min(limit, 1000) if limit else None,

@@ -1,0 +1,102 @@
+"""Pages of resources in id order, and the secret every instance shares, against Azurite."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from azure.data.tables import TableClient
+
+from scim.api.adapter import TENANT_PATTERN
+from scim.service.ports import Membership, StoredResource
+from scim.storage.resources import SERVICE_PARTITION, TableResourceRepository
+from tests.storage.test_resources import make_resource, rows_in, user_name_index
+from tests.storage_requests import RequestCounter
+
+
+def insert_users(repository: TableResourceRepository, tenant: str, count: int) -> list[str]:
+    def insert(number: int) -> str:
+        resource = make_resource(f"user{number}")
+        return repository.insert(tenant, resource, [user_name_index(f"user{number}")]).id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return sorted(pool.map(insert, range(count)))
+
+
+def test_list_after_none_starts_at_the_first_resource(repository: TableResourceRepository, tenant: str):
+    ids = insert_users(repository, tenant, 5)
+
+    assert [resource.id for resource in repository.list_after(tenant, "User", None, 3)] == ids[:3]
+
+
+def test_list_after_an_id_starts_just_after_it(repository: TableResourceRepository, tenant: str):
+    ids = insert_users(repository, tenant, 5)
+
+    assert [resource.id for resource in repository.list_after(tenant, "User", ids[1], 10)] == ids[2:]
+
+
+def test_list_after_the_last_id_is_empty(repository: TableResourceRepository, tenant: str):
+    ids = insert_users(repository, tenant, 2)
+
+    assert repository.list_after(tenant, "User", ids[-1], 10) == []
+
+
+def test_list_after_leaves_out_other_types_index_rows_and_memberships(repository: TableResourceRepository, tenant):
+    user_id = insert_users(repository, tenant, 1)[0]
+    group = repository.insert(tenant, StoredResource("Group", str(uuid.uuid4()), {"displayName": "g"}, "c", "m"), [])
+    repository.change_memberships(tenant, group.id, add=[Membership(user_id, "User")], remove=[], last_modified="m")
+
+    users = repository.list_after(tenant, "User", None, 10)
+    groups = repository.list_after(tenant, "Group", None, 10)
+
+    assert [resource.id for resource in users] == [user_id]
+    assert [resource.id for resource in groups] == [group.id]
+
+
+def test_list_after_reads_whole_resources_with_their_versions(repository: TableResourceRepository, tenant: str):
+    stored = repository.insert(tenant, make_resource("alice", title="CEO"), [user_name_index("alice")])
+
+    [read] = repository.list_after(tenant, "User", None, 1)
+
+    assert (read.attributes, read.version) == ({"userName": "alice", "title": "CEO"}, stored.version)
+
+
+def test_list_after_of_one_page_is_one_request(azurite: str, table_name: str, tenant: str):
+    counter = RequestCounter()
+    repository = TableResourceRepository(
+        TableClient.from_connection_string(azurite, table_name, per_retry_policies=[counter])
+    )
+    insert_users(repository, tenant, 30)
+
+    before = counter.count
+    repository.list_after(tenant, "User", None, 20)
+
+    assert counter.count - before == 1
+
+
+def test_list_after_follows_continuations_past_one_storage_page(repository: TableResourceRepository, tenant: str):
+    ids = insert_users(repository, tenant, 1005)
+
+    page = repository.list_after(tenant, "User", ids[0], 1003)
+
+    assert [resource.id for resource in page] == ids[1:1004]
+
+
+def test_secret_is_the_same_for_every_instance(azurite: str, table_name: str):
+    name = "test-" + uuid.uuid4().hex
+    first = TableResourceRepository(TableClient.from_connection_string(azurite, table_name))
+    second = TableResourceRepository(TableClient.from_connection_string(azurite, table_name))
+
+    assert first.secret(name) == second.secret(name)
+    assert len(first.secret(name)) == 32
+    assert first.secret(name) != first.secret(name + "-other")
+
+
+def test_secret_lives_in_a_partition_no_tenant_can_have(repository: TableResourceRepository, table, tenant: str):
+    name = "test-" + uuid.uuid4().hex
+
+    repository.secret(name)
+
+    assert f"secret:{name}" in rows_in(table, SERVICE_PARTITION)
+    assert rows_in(table, tenant) == []
+    assert not TENANT_PATTERN.match(SERVICE_PARTITION)
