@@ -64,6 +64,12 @@ class TooMany(ScimError):
     scim_type = "tooMany"
 
 
+class InvalidCursor(ScimError):
+    """A ``cursor`` that this service did not issue for this query (RFC 9865: 400 invalidCursor)."""
+
+    scim_type = "invalidCursor"
+
+
 class Uniqueness(ScimError):
     """A unique attribute value is already taken (409 uniqueness)."""
 

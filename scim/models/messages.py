@@ -1,4 +1,4 @@
-"""Protocol messages (RFC 7644): list responses, PATCH requests, errors."""
+"""Protocol messages (RFC 7644): list responses, PATCH and search requests, errors."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from scim.service import tolerances
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
 class PatchOperation(ScimObject):
@@ -32,3 +33,17 @@ class PatchRequest(ScimObject):
 
     schemas: list[str]
     operations: list[PatchOperation] = Field(alias="Operations", min_length=1)
+
+
+class SearchRequest(ScimObject):
+    """A query sent as ``POST .../.search`` (RFC 7644 section 3.4.3), with RFC 9865's ``cursor``."""
+
+    schemas: list[str]
+    attributes: list[str] | None = None
+    excludedAttributes: list[str] | None = None
+    filter: str | None = None
+    sortBy: str | None = None
+    sortOrder: str | None = None
+    startIndex: int | None = None
+    count: int | None = None
+    cursor: str | None = None

@@ -10,14 +10,12 @@ import contextlib
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from scim.errors import (
-    InvalidFilter,
     InvalidSyntax,
     InvalidValue,
     NotFound,
@@ -27,9 +25,15 @@ from scim.errors import (
     Uniqueness,
 )
 from scim.models.base import ScimObject, attribute
-from scim.models.messages import PATCH_OP_SCHEMA, PatchOperation, PatchRequest
+from scim.models.messages import (
+    PATCH_OP_SCHEMA,
+    SEARCH_REQUEST_SCHEMA,
+    PatchOperation,
+    PatchRequest,
+    SearchRequest,
+)
 from scim.models.resource_types import ResourceType
-from scim.service import filter_syntax
+from scim.service.cursors import CursorCodec
 from scim.service.patch import apply_operations
 from scim.service.ports import (
     IndexEntry,
@@ -39,53 +43,24 @@ from scim.service.ports import (
     StoredResource,
     VersionConflict,
 )
+from scim.service.query import (  # noqa: F401 (re-exported: what ServiceProviderConfig advertises)
+    CURSOR_SUPPORTED,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    MAX_SCAN_RESOURCES,
+    SORT_SUPPORTED,
+    ListRequest,
+    Page,
+    ResourceQuery,
+)
+from scim.service.selection import Selection
 
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 200
+EVERYTHING = Selection()  # every attribute returned by default
+ETAG_SUPPORTED = True  # ETag and meta.version on every resource; If-Match (412), If-None-Match (304)
 # A write that lost a race without If-Match is redone on the fresh version this many times.
 MAX_WRITE_ATTEMPTS = 5
 SERVER_ATTRIBUTES = frozenset({"schemas", "id", "meta", "groups"})
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a query result (RFC 7644 section 3.4.2.4)."""
-
-    total_results: int
-    start_index: int
-    resources: list[StoredResource]
-
-
-@dataclass(frozen=True)
-class Selection:
-    """``attributes`` / ``excludedAttributes`` (RFC 7644 section 3.9), by top-level attribute name."""
-
-    attributes: frozenset[str] | None = None
-    excluded: frozenset[str] = frozenset()
-
-    @classmethod
-    def parse(cls, attributes: str | None, excluded: str | None) -> Selection:
-        return cls(_names(attributes) if attributes else None, _names(excluded) if excluded else frozenset())
-
-    def includes(self, name: str) -> bool:
-        """Whether a ``returned: default`` attribute called ``name`` is part of the response."""
-        name = name.lower()
-        if self.attributes is not None:
-            return name in self.attributes
-        return name not in self.excluded
-
-
-def _names(text: str) -> frozenset[str]:
-    # "name.givenName" selects "name"; a URN-qualified core name selects the attribute itself.
-    names = set()
-    for raw in text.split(","):
-        name = raw.strip().lower()
-        if name.startswith("urn:") and not name.startswith("urn:ietf:params:scim:schemas:core:"):
-            names.add(name)  # an extension schema, as a whole
-            continue
-        names.add(name.rsplit(":", 1)[-1].split(".", 1)[0])
-    return frozenset(names)
 
 
 def utc_now() -> str:
@@ -117,6 +92,13 @@ class ResourceService:
         self._repository = repository
         self._clock = clock
         self._new_id = new_id
+        self._queries = ResourceQuery(
+            repository,
+            self.resource_type,
+            lambda name, value: self._indexes({name: value})[0],
+            CursorCodec(lambda: repository.secret("cursor")),
+            is_resource_id,
+        )
 
     @property
     def name(self) -> str:
@@ -139,17 +121,24 @@ class ResourceService:
             raise NotFound(f"{self.name} {resource_id} not found")
         return resource
 
-    def query(self, tenant: str, filter_text: str | None, start_index: int | None, count: int | None) -> Page:
+    def query(
+        self, tenant: str, filter_text: str | None = None, start_index: int | None = None, count: int | None = None
+    ) -> Page:
         """RFC 7644 section 3.4.2: filtered or full listing, one page of it, with the true total."""
-        start = max(start_index or 1, 1)
-        size = min(max(count if count is not None else DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE)
-        if filter_text is None or not filter_text.strip():
-            ids = self._repository.list_ids(tenant, self.name)
-            first = ids[start - 1] if start <= len(ids) else None
-            page = self._repository.list_from(tenant, self.name, first, size) if first else []
-            return Page(len(ids), start, page)
-        matched = self._filtered(tenant, filter_syntax.parse_filter(filter_text))
-        return Page(len(matched), start, matched[start - 1 : start - 1 + size])
+        return self.find(tenant, ListRequest(filter_text, start_index, count))
+
+    def find(self, tenant: str, request: ListRequest) -> Page:
+        """RFC 7644 sections 3.4.2 and 3.4.3 with RFC 9865 cursors: see ``scim.service.query``."""
+        return self._queries.page(tenant, request)
+
+    @staticmethod
+    def search_request(body: Any) -> tuple[ListRequest, Selection]:
+        """The query and selection of a ``POST .search`` body; 400 invalidSyntax unless a SearchRequest."""
+        search = _message(SearchRequest, SEARCH_REQUEST_SCHEMA, body)
+        query = ListRequest(
+            search.filter, search.startIndex, search.count, search.cursor, search.sortBy, search.sortOrder
+        )
+        return query, Selection.of(search.attributes, search.excludedAttributes or ())
 
     def replace(self, tenant: str, resource_id: str, body: Any, if_match: str | None = None) -> StoredResource:
         """RFC 7644 section 3.5.1: every writable attribute is replaced by the body's."""
@@ -182,7 +171,7 @@ class ResourceService:
         raise ServiceUnavailable(f"the {self.name} is being changed by other requests; retry", retry_after_seconds=1)
 
     def render(
-        self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection = Selection()
+        self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection = EVERYTHING
     ) -> dict[str, Any]:
         """The SCIM JSON of a stored resource (RFC 7643 section 3), as ``selection`` asks."""
         extensions = [urn for urn in self.resource_type.extensions if urn in resource.attributes]
@@ -199,7 +188,7 @@ class ResourceService:
                 "version": resource.version,
             },
         }
-        return {key: value for key, value in body.items() if key in ("schemas", "id") or selection.includes(key)}
+        return selection.apply(body, self.resource_type)
 
     def location(self, tenant_url: str, resource_id: str) -> str:
         return f"{tenant_url}{self.resource_type.endpoint}/{resource_id}"
@@ -212,9 +201,7 @@ class ResourceService:
 
     def patch_operations(self, body: Any) -> list[PatchOperation]:
         """The operations of a PATCH body; 400 invalidSyntax when it is not a PatchOp message."""
-        request = _parse(PatchRequest, body, InvalidSyntax)
-        if not any(schema.lower() == PATCH_OP_SCHEMA.lower() for schema in request.schemas):
-            raise InvalidSyntax(f"a PATCH request must carry the schema {PATCH_OP_SCHEMA}")
+        request = _message(PatchRequest, PATCH_OP_SCHEMA, body)
         return request.operations
 
     def _patch_attributes(
@@ -281,50 +268,26 @@ class ResourceService:
                 entries.append(IndexEntry(name, normalized, unique=characteristics.uniqueness != "none"))
         return entries
 
-    def _filtered(self, tenant: str, tree: Any) -> list[StoredResource]:
-        """Resources matching ``tree``, found by point reads on an indexed ``eq`` term."""
-        candidates = [self._repository.get(tenant, self.name, i) for i in self._candidate_ids(tenant, tree)]
-        return [
-            resource
-            for resource in candidates
-            if resource is not None
-            and filter_syntax.matches(tree, {"id": resource.id, **resource.attributes}, case_exact=self._case_exact)
-        ]
-
-    def _candidate_ids(self, tenant: str, tree: Any) -> list[str]:
-        equalities = filter_syntax.is_conjunction_of_equalities(tree) or []
-        core = self.resource_type.schema.lower()
-        by_attribute = {
-            comparison.path.attribute.lower(): comparison.value
-            for comparison in equalities
-            if comparison.path.sub_attribute is None
-            and (comparison.path.schema is None or comparison.path.schema.lower() == core)
-        }
-        if "id" in by_attribute:
-            value = by_attribute["id"]
-            return [value] if isinstance(value, str) and is_resource_id(value) else []
-        for name in self.resource_type.indexed:
-            if name.lower() in by_attribute:
-                value = by_attribute[name.lower()]
-                if not isinstance(value, str):
-                    return []
-                entry = self._indexes({name: value})[0]
-                return self._repository.find_ids(tenant, self.name, name, entry.value)
-        supported = ", ".join(("id", *self.resource_type.indexed))
-        raise InvalidFilter(f"supported filters: 'eq' on {supported}, joined by 'and'")
-
-    def _case_exact(self, path: filter_syntax.AttrPath) -> bool:
-        info = attribute(self.resource_type.model, path.attribute)
-        if info is not None and path.sub_attribute is not None and info.complex_type is not None:
-            info = attribute(info.complex_type, path.sub_attribute)
-        return bool(info and info.characteristics.case_exact)
-
 
 def matches_if_match(version: str, if_match: str | None) -> bool:
     """RFC 9110 section 13.1.1: ``*`` or one of the listed entity tags."""
     if if_match is None or if_match.strip() == "*":
         return True
     return version in {tag.strip() for tag in if_match.split(",") if tag.strip()}
+
+
+def matches_if_none_match(version: str, if_none_match: str | None) -> bool:
+    """RFC 9110 section 13.1.2: ``*`` or one of the listed entity tags, compared weakly (304 on GET)."""
+    if if_none_match is None or not if_none_match.strip():
+        return False
+    tags = {_opaque(tag) for tag in if_none_match.split(",") if tag.strip()}
+    return "*" in tags or _opaque(version) in tags
+
+
+def _opaque(tag: str) -> str:
+    """An entity tag without its weakness indicator, for the weak comparison."""
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
 
 
 @contextlib.contextmanager
@@ -336,6 +299,14 @@ def _write_outcomes() -> Iterator[None]:
         raise Uniqueness(f"{taken.attribute} is already taken") from None
     except ResourceTooLarge:
         raise PayloadTooLarge("the resource is too large to store") from None
+
+
+def _message(model: type[ScimObject], schema: str, body: Any) -> Any:
+    """A protocol message (RFC 7644 section 3.1), which must list its schema; 400 invalidSyntax otherwise."""
+    message = _parse(model, body, InvalidSyntax)
+    if not any(given.lower() == schema.lower() for given in message.schemas):
+        raise InvalidSyntax(f"the request must carry the schema {schema}")
+    return message
 
 
 def _parse(model: type[ScimObject], body: Any, error: type[InvalidSyntax] | type[InvalidValue]) -> Any:

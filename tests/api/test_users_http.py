@@ -178,8 +178,8 @@ def test_filter_by_user_name_returns_the_user(client: Client):
     assert body["Resources"] == [created]
 
 
-def test_unsupported_filter_is_400_invalid_filter(client: Client):
-    assert_scim_error(client.call("GET", params={"filter": 'title co "x"'}), 400, "invalidFilter")
+def test_filter_on_an_unknown_attribute_is_400_invalid_filter(client: Client):
+    assert_scim_error(client.call("GET", params={"filter": 'titel co "x"'}), 400, "invalidFilter")
 
 
 def test_non_integer_count_is_400_invalid_value(client: Client):

@@ -141,9 +141,18 @@ def test_filter_on_unknown_user_name_returns_empty_page(users: UserService, tena
     assert (page.total_results, page.resources) == (0, [])
 
 
-def test_filter_without_an_indexed_equality_is_invalid_filter(users: UserService, tenant: str):
-    with pytest.raises(InvalidFilter):
-        users.query(tenant, 'title co "engineer"', None, None)
+def test_filter_without_an_indexed_equality_scans_the_tenants_users(users: UserService, tenant: str):
+    engineer = users.create(tenant, user_body("alice", title="Senior Engineer"))
+    users.create(tenant, user_body("bob", title="Manager"))
+
+    page = users.query(tenant, 'title co "engineer"', None, None)
+
+    assert (page.total_results, [r.id for r in page.resources]) == (1, [engineer.id])
+
+
+def test_filter_on_an_unknown_attribute_is_invalid_filter(users: UserService, tenant: str):
+    with pytest.raises(InvalidFilter, match="unknown attribute 'favouriteColour'"):
+        users.query(tenant, 'favouriteColour eq "blue"', None, None)
 
 
 def test_malformed_filter_is_invalid_filter(users: UserService, tenant: str):

@@ -1,0 +1,87 @@
+"""Attribute paths of filters and ``sortBy`` resolved against a resource type's models.
+
+A path names a core attribute (``userName``, ``name.givenName``, with or without the core schema
+URN) or an extension attribute, always URN-qualified
+(``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scim.errors import InvalidFilter
+from scim.models.base import AttributeInfo, ScimObject, attribute
+from scim.models.resource_types import ResourceType
+from scim.service.filter_syntax import And, AttrPath, Comparison, Node, Not, Or, Present, ValuePath
+
+# Kept outside the resource's stored JSON (one row per membership): no filter reaches them.
+UNFILTERABLE = frozenset({"groups", "members"})
+
+
+def resolve(resource_type: ResourceType, path: AttrPath) -> AttributeInfo | None:
+    """The attribute (or sub-attribute) ``path`` names, or None when the resource type has none."""
+    model = model_of(resource_type, path.schema)
+    info = attribute(model, path.attribute) if model is not None else None
+    if info is None or path.sub_attribute is None:
+        return info
+    return attribute(info.complex_type, path.sub_attribute) if info.complex_type is not None else None
+
+
+def model_of(resource_type: ResourceType, schema: str | None) -> type[ScimObject] | None:
+    """The model of the core schema (``schema`` None) or of an extension, or None when not served."""
+    if schema is None or schema.lower() == resource_type.schema.lower():
+        return resource_type.model
+    extension = resource_type.extension(schema)
+    return extension[1] if extension is not None else None
+
+
+def is_case_exact(resource_type: ResourceType, path: AttrPath) -> bool:
+    """Whether values at ``path`` compare case-sensitively (RFC 7643 section 7, caseExact)."""
+    info = resolve(resource_type, path)
+    return bool(info and info.characteristics.case_exact)
+
+
+def check_filter(resource_type: ResourceType, node: Node) -> None:
+    """400 invalidFilter when the filter names an attribute the resource type does not have.
+
+    RFC 7644 section 3.4.2.2 lets a service provider refuse such a filter; answering an empty
+    list instead would hide a client's typo. ``groups`` and ``members`` are refused too.
+    Inside ``attr[...]`` every name is a sub-attribute of the element (``value`` for simple ones).
+    """
+    for term in _terms(node):
+        info = _known(resource_type, term.path)
+        if not isinstance(term, ValuePath):
+            continue
+        for inner in _terms(term.filter):
+            name = inner.path.attribute
+            known = attribute(info.complex_type, name) if info.complex_type is not None else name.lower() == "value"
+            if not known:
+                raise InvalidFilter(f"unknown sub-attribute '{name}' of '{show(term.path)}' in the filter")
+
+
+def _terms(node: Node) -> Iterator[Comparison | Present | ValuePath]:
+    """The comparisons, presence tests and value paths of a filter, at any depth."""
+    pending: list[Node] = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, Not):
+            pending.append(current.expr)
+        elif isinstance(current, And | Or):
+            pending += [current.right, current.left]
+        else:
+            yield current
+
+
+def _known(resource_type: ResourceType, path: AttrPath) -> AttributeInfo:
+    info = resolve(resource_type, path)
+    if info is None:
+        raise InvalidFilter(f"unknown attribute '{show(path)}' in the filter for {resource_type.name}s")
+    if model_of(resource_type, path.schema) is resource_type.model and path.attribute.lower() in UNFILTERABLE:
+        raise InvalidFilter(f"filtering on '{path.attribute}' is not supported")
+    return info
+
+
+def show(path: AttrPath) -> str:
+    """``path`` as written in standard attribute notation (RFC 7644 section 3.10)."""
+    text = f"{path.schema}:{path.attribute}" if path.schema else path.attribute
+    return f"{text}.{path.sub_attribute}" if path.sub_attribute else text
