@@ -31,6 +31,23 @@ def group(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.group_item(req)
 
 
+# POST .../.search (RFC 7644 section 3.4.3). The literal segment outranks {id} in route matching,
+# and the {id} routes take no POST, so the two never compete for a request.
+@app.route(route="scim/{tenant}/v2/Users/.search", methods=["POST"])
+def users_search(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.users_search(req)
+
+
+@app.route(route="scim/{tenant}/v2/Groups/.search", methods=["POST"])
+def groups_search(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.groups_search(req)
+
+
+@app.route(route="scim/{tenant}/v2/.search", methods=["POST"])
+def root_search(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.root_search(req)
+
+
 # Discovery (RFC 7644 section 4). Every method reaches these, so that others get 405, not 404.
 @app.route(route="scim/{tenant}/v2/ServiceProviderConfig")
 def service_provider_config(req: func.HttpRequest) -> func.HttpResponse:

@@ -22,7 +22,7 @@ from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, 
 from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
 from scim.service import discovery
 from scim.service.ports import StorageUnavailable, StoredResource
-from scim.service.resources import ResourceService, Selection
+from scim.service.resources import ListRequest, ResourceService, Selection, matches_if_none_match
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,21 @@ def group_item(request: func.HttpRequest) -> func.HttpResponse:
     return _serve(request, _groups, ITEM_HANDLERS)
 
 
+def users_search(request: func.HttpRequest) -> func.HttpResponse:
+    """/Users/.search: POST queries with a SearchRequest body (RFC 7644 section 3.4.3)."""
+    return _serve(request, _users, {"POST": _search})
+
+
+def groups_search(request: func.HttpRequest) -> func.HttpResponse:
+    """/Groups/.search: POST queries with a SearchRequest body."""
+    return _serve(request, _groups, {"POST": _search})
+
+
+def root_search(request: func.HttpRequest) -> func.HttpResponse:
+    """/.search: searching Users and Groups at once is not implemented (501, RFC 7644 section 3.12)."""
+    return _serve(request, None, {"POST": _not_implemented_root_search})
+
+
 def service_provider_config(request: func.HttpRequest) -> func.HttpResponse:
     """/ServiceProviderConfig (RFC 7644 section 4): readable without a token."""
     handlers = {"GET": lambda call: Reply(200, discovery.service_provider_config(call.tenant_url))}
@@ -138,19 +153,37 @@ def _groups(services: dependencies.Dependencies) -> ResourceService:
 
 
 def _list(call: Call) -> Reply:
-    page = call.service.query(
-        call.tenant, call.query("filter"), call.integer_query("startIndex"), call.integer_query("count")
+    request = ListRequest(
+        call.query("filter"),
+        call.integer_query("startIndex"),
+        call.integer_query("count"),
+        call.query("cursor"),
+        call.query("sortBy"),
+        call.query("sortOrder"),
     )
-    return Reply(
-        200,
-        {
-            "schemas": [LIST_RESPONSE_SCHEMA],
-            "totalResults": page.total_results,
-            "startIndex": page.start_index,
-            "itemsPerPage": len(page.resources),
-            "Resources": [_render(call, resource) for resource in page.resources],
-        },
-    )
+    return _list_reply(call, request, _selection(call))
+
+
+def _search(call: Call) -> Reply:
+    request, selection = call.service.search_request(call.json_body())
+    return _list_reply(call, request, selection)
+
+
+def _not_implemented_root_search(call: Call) -> Reply:
+    raise ScimError("search one resource type at a time: POST /Users/.search or /Groups/.search", status=501)
+
+
+def _list_reply(call: Call, request: ListRequest, selection: Selection) -> Reply:
+    """A ListResponse (RFC 7644 section 3.4.2); cursor pages carry nextCursor, not startIndex (RFC 9865)."""
+    page = call.service.find(call.tenant, request)
+    body: dict[str, Any] = {"schemas": [LIST_RESPONSE_SCHEMA], "totalResults": page.total_results}
+    if page.start_index is not None:
+        body["startIndex"] = page.start_index
+    body["itemsPerPage"] = len(page.resources)
+    if page.next_cursor is not None:
+        body["nextCursor"] = page.next_cursor
+    body["Resources"] = [_render(call, resource, selection) for resource in page.resources]
+    return Reply(200, body)
 
 
 def _create(call: Call) -> Reply:
@@ -161,7 +194,11 @@ def _create(call: Call) -> Reply:
 
 
 def _get(call: Call) -> Reply:
-    return _resource_reply(call, call.service.get(call.tenant, _route_id(call)))
+    """The resource, or 304 with no body when If-None-Match names its version (RFC 7644 section 3.14)."""
+    resource = call.service.get(call.tenant, _route_id(call))
+    if matches_if_none_match(resource.version, call.request.headers.get("If-None-Match")):
+        return Reply(304, None, {"ETag": resource.version})
+    return _resource_reply(call, resource)
 
 
 def _replace(call: Call) -> Reply:
@@ -191,9 +228,12 @@ def _resource_reply(call: Call, resource: StoredResource, status: int = 200) -> 
     return Reply(status, _render(call, resource), {"ETag": resource.version})
 
 
-def _render(call: Call, resource: StoredResource) -> dict[str, Any]:
-    selection = Selection.parse(call.query("attributes"), call.query("excludedAttributes"))
-    return call.service.render(call.tenant, resource, call.tenant_url, selection)
+def _render(call: Call, resource: StoredResource, selection: Selection | None = None) -> dict[str, Any]:
+    return call.service.render(call.tenant, resource, call.tenant_url, selection or _selection(call))
+
+
+def _selection(call: Call) -> Selection:
+    return Selection.parse(call.query("attributes"), call.query("excludedAttributes"))
 
 
 def _route_id(call: Call) -> str:

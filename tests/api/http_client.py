@@ -14,6 +14,8 @@ TRIGGERS = {
     "Users": (function_app.users, function_app.user),
     "Groups": (function_app.groups, function_app.group),
 }
+SEARCH = "/.search"  # a path of its own: POST .../Users/.search (RFC 7644 section 3.4.3)
+SEARCH_TRIGGERS = {"Users": function_app.users_search, "Groups": function_app.groups_search}
 
 
 class Client:
@@ -30,7 +32,7 @@ class Client:
         if self.token is not None:
             request_headers["Authorization"] = f"Bearer {self.token}"
         route_params = {"tenant": self.tenant}
-        if path:
+        if path and path != SEARCH:
             route_params["id"] = path.lstrip("/")
         request = func.HttpRequest(
             method,
@@ -40,6 +42,8 @@ class Client:
             route_params=route_params,
             body=raw if raw is not None else (json.dumps(body).encode() if body is not None else b""),
         )
+        if path == SEARCH:
+            return SEARCH_TRIGGERS[self.resource](request)
         collection, item = TRIGGERS[self.resource]
         return item(request) if path else collection(request)
 

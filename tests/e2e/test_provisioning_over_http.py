@@ -13,9 +13,9 @@ PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
-def send(host, method: str, path: str, body=None, tenant: str | None = None):
+def send(host, method: str, path: str, body=None, tenant: str | None = None, *, headers: dict | None = None):
     """One request; returns (status, headers, parsed JSON body or None)."""
-    headers = {"Content-Type": "application/scim+json", **host.auth_header(tenant or "e2e-tenant")}
+    headers = {"Content-Type": "application/scim+json", **host.auth_header(tenant or "e2e-tenant"), **(headers or {})}
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(host.tenant_url() + path, data=data, method=method, headers=headers)
     try:

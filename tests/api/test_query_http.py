@@ -1,0 +1,360 @@
+"""Query power over HTTP: filters, cursor paging, sorting, attribute selection, .search and ETags.
+
+Through function_app's own trigger functions and Azurite, the way the Functions host calls them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import azure.functions as func
+import pytest
+
+import function_app
+from scim.models.group import GROUP_SCHEMA
+from scim.models.messages import LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA, SEARCH_REQUEST_SCHEMA
+from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
+from scim.service import query
+from tests.api.http_client import HOST, SEARCH, Client, assert_scim_error, json_of
+
+
+@pytest.fixture
+def client(served, tenant: str, tokens: dict[str, str]) -> Client:
+    return Client(tenant, tokens[tenant])
+
+
+@pytest.fixture
+def groups_client(served, tenant: str, tokens: dict[str, str]) -> Client:
+    return Client(tenant, tokens[tenant], "Groups")
+
+
+def new_user(client: Client, user_name: str, **attributes) -> dict:
+    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name, **attributes})
+    assert response.status_code == 201
+    return json_of(response)
+
+
+def new_users(client: Client, count: int, **attributes) -> list[str]:
+    """``count`` users; their ids in id order."""
+    return sorted(new_user(client, f"user{number:02d}", **attributes)["id"] for number in range(count))
+
+
+def search_body(**parameters) -> dict:
+    return {"schemas": [SEARCH_REQUEST_SCHEMA], **parameters}
+
+
+def patch_body(*operations: dict) -> dict:
+    return {"schemas": [PATCH_OP_SCHEMA], "Operations": list(operations)}
+
+
+# filters and selection on lists
+
+
+def test_filter_with_any_operator_returns_a_list_response_with_the_true_total(client: Client):
+    new_user(client, "alice", title="Engineer")
+    new_user(client, "bob", title="Engineering Manager")
+    new_user(client, "carol", title="Sales")
+
+    body = json_of(client.call("GET", params={"filter": 'title sw "engineer"', "count": "1"}))
+
+    assert body["schemas"] == [LIST_RESPONSE_SCHEMA]
+    assert (body["totalResults"], body["itemsPerPage"], body["startIndex"]) == (2, 1, 1)
+
+
+def test_invalid_filter_is_400_invalid_filter_with_the_position(client: Client):
+    body = assert_scim_error(client.call("GET", params={"filter": 'userName eq "a" and'}), 400, "invalidFilter")
+
+    assert "position 19" in body["detail"]
+
+
+def test_scan_past_the_maximum_is_400_too_many(client: Client, monkeypatch):
+    new_users(client, 3)
+    monkeypatch.setattr(query, "MAX_SCAN_RESOURCES", 2)
+    monkeypatch.setattr(query, "SCAN_PAGE_SIZE", 2)
+
+    assert_scim_error(client.call("GET", params={"filter": "userName pr"}), 400, "tooMany")
+
+
+def test_list_applies_attributes_to_every_resource(client: Client):
+    new_users(client, 2, title="Engineer", name={"givenName": "X", "familyName": "Y"})
+
+    body = json_of(client.call("GET", params={"attributes": "userName,name.familyName"}))
+
+    assert [sorted(resource) for resource in body["Resources"]] == [["id", "name", "schemas", "userName"]] * 2
+    assert {resource["name"]["familyName"] for resource in body["Resources"]} == {"Y"}
+    assert all(resource["name"] == {"familyName": "Y"} for resource in body["Resources"])
+
+
+def test_sort_by_and_sort_order_over_http(client: Client):
+    for name in ("b", "c", "a"):
+        new_user(client, name)
+
+    body = json_of(client.call("GET", params={"sortBy": "userName", "sortOrder": "descending"}))
+
+    assert [resource["userName"] for resource in body["Resources"]] == ["c", "b", "a"]
+
+
+def test_responses_to_post_put_and_patch_honour_attributes(client: Client):
+    selection = {"attributes": "userName"}
+    created = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": "a", "title": "T"}, params=selection)
+    user_id = json_of(created)["id"]
+    replaced = client.call(
+        "PUT", f"/{user_id}", {"schemas": [USER_SCHEMA], "userName": "b", "title": "T"}, params=selection
+    )
+    patch = patch_body({"op": "replace", "path": "title", "value": "U"})
+    patched = client.call("PATCH", f"/{user_id}", patch, params={"excludedAttributes": "title,meta"})
+
+    assert sorted(json_of(created)) == sorted(json_of(replaced)) == ["id", "schemas", "userName"]
+    assert sorted(json_of(patched)) == ["id", "schemas", "userName"]
+
+
+def test_extension_attribute_selection_over_http(client: Client):
+    user = new_user(client, "a", **{ENTERPRISE_USER_SCHEMA: {"department": "Sales", "costCenter": "1"}})
+
+    body = json_of(client.call("GET", f"/{user['id']}", params={"attributes": f"{ENTERPRISE_USER_SCHEMA}:department"}))
+
+    assert body[ENTERPRISE_USER_SCHEMA] == {"department": "Sales"}
+    assert body["schemas"] == [USER_SCHEMA, ENTERPRISE_USER_SCHEMA]
+
+
+# cursor paging (RFC 9865)
+
+
+def test_cursor_walk_over_http_returns_every_user_once(client: Client):
+    ids = new_users(client, 5)
+    seen, params = [], {"cursor": "", "count": "2"}
+    while True:
+        body = json_of(client.call("GET", params=params))
+        assert "startIndex" not in body and body["totalResults"] == 5
+        seen += [resource["id"] for resource in body["Resources"]]
+        if "nextCursor" not in body:
+            break
+        params = {"cursor": body["nextCursor"], "count": "2"}
+
+    assert seen == ids
+
+
+def test_cursor_uses_only_unreserved_characters(client: Client):
+    new_users(client, 2)
+
+    cursor = json_of(client.call("GET", params={"cursor": "", "count": "1"}))["nextCursor"]
+
+    assert all(character.isalnum() or character in "-._~" for character in cursor)
+
+
+def test_forged_cursor_is_400_invalid_cursor(client: Client):
+    assert_scim_error(client.call("GET", params={"cursor": "eyJhIjoiMSJ9.AAAA"}), 400, "invalidCursor")
+
+
+def test_cursor_of_another_tenant_is_400_invalid_cursor(client: Client, tokens: dict[str, str]):
+    other = Client("other-tenant", tokens["other-tenant"])  # a partition other tests write to as well
+    for _ in range(2):
+        new_user(other, f"someone-{uuid.uuid4()}")
+    cursor = json_of(other.call("GET", params={"cursor": "", "count": "1"}))["nextCursor"]
+
+    assert_scim_error(client.call("GET", params={"cursor": cursor, "count": "1"}), 400, "invalidCursor")
+
+
+def test_cursor_with_start_index_is_400_invalid_value(client: Client):
+    assert_scim_error(client.call("GET", params={"cursor": "", "startIndex": "1"}), 400, "invalidValue")
+
+
+# POST .search (RFC 7644 section 3.4.3)
+
+
+def test_search_answers_like_get_with_the_same_query(client: Client):
+    new_user(client, "alice", title="Engineer")
+    new_user(client, "bob", title="Sales")
+    query_parameters = {"filter": 'title eq "engineer"', "attributes": "userName"}
+
+    listed = json_of(client.call("GET", params=query_parameters))
+    searched = client.call(
+        "POST", SEARCH, search_body(filter='title eq "engineer"', attributes=["userName"], startIndex=1)
+    )
+
+    assert searched.status_code == 200
+    assert json_of(searched) == listed
+
+
+def test_search_on_groups(groups_client: Client):
+    for name in ("Engineering", "Sales"):
+        groups_client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": name})
+
+    body = json_of(groups_client.call("POST", SEARCH, search_body(filter='displayName co "sal"')))
+
+    assert [group["displayName"] for group in body["Resources"]] == ["Sales"]
+
+
+def test_search_pages_by_cursor(client: Client):
+    ids = new_users(client, 3)
+
+    first = json_of(client.call("POST", SEARCH, search_body(cursor="", count=2, excludedAttributes=["groups"])))
+    second = json_of(client.call("POST", SEARCH, search_body(cursor=first["nextCursor"], count=2)))
+
+    assert [resource["id"] for resource in first["Resources"] + second["Resources"]] == ids
+    assert "nextCursor" not in second
+
+
+def test_search_sorts(client: Client):
+    for name in ("b", "a"):
+        new_user(client, name)
+
+    body = json_of(client.call("POST", SEARCH, search_body(sortBy="userName")))
+
+    assert [resource["userName"] for resource in body["Resources"]] == ["a", "b"]
+
+
+def test_search_without_the_search_request_schema_is_400_invalid_syntax(client: Client):
+    response = client.call("POST", SEARCH, {"schemas": [USER_SCHEMA], "filter": "userName pr"})
+
+    assert_scim_error(response, 400, "invalidSyntax")
+
+
+def test_search_with_attributes_that_are_not_a_list_is_400_invalid_syntax(client: Client):
+    assert_scim_error(client.call("POST", SEARCH, search_body(attributes=42)), 400, "invalidSyntax")
+
+
+def test_search_with_a_bad_filter_is_400_invalid_filter(client: Client):
+    assert_scim_error(client.call("POST", SEARCH, search_body(filter="userName")), 400, "invalidFilter")
+
+
+def test_search_needs_the_token(served, tenant: str):
+    assert_scim_error(Client(tenant, None).call("POST", SEARCH, search_body()), 401)
+
+
+def test_search_at_the_root_is_501(served, tenant: str, tokens: dict[str, str]):
+    request = func.HttpRequest(
+        "POST",
+        f"{HOST}/scim/{tenant}/v2/.search",
+        headers={"Authorization": f"Bearer {tokens[tenant]}"},
+        route_params={"tenant": tenant},
+        body=b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}',
+    )
+
+    assert_scim_error(function_app.root_search(request), 501)
+
+
+# ETags (RFC 7644 section 3.14)
+
+
+def test_get_with_if_none_match_of_the_current_version_is_304_without_body(client: Client):
+    user = new_user(client, "alice")
+
+    response = client.call("GET", f"/{user['id']}", headers={"If-None-Match": user["meta"]["version"]})
+
+    assert response.status_code == 304
+    assert response.get_body() == b""
+    assert response.headers["ETag"] == user["meta"]["version"]
+
+
+def test_get_with_if_none_match_star_is_304(client: Client):
+    user = new_user(client, "alice")
+
+    assert client.call("GET", f"/{user['id']}", headers={"If-None-Match": "*"}).status_code == 304
+
+
+def test_get_with_if_none_match_of_an_old_version_is_200(client: Client):
+    user = new_user(client, "alice")
+    client.call("PATCH", f"/{user['id']}", patch_body({"op": "replace", "path": "title", "value": "CEO"}))
+
+    response = client.call("GET", f"/{user['id']}", headers={"If-None-Match": user["meta"]["version"]})
+
+    assert response.status_code == 200
+    assert json_of(response)["title"] == "CEO"
+
+
+def test_if_none_match_compares_weakly(client: Client):
+    user = new_user(client, "alice")
+    strong = user["meta"]["version"].removeprefix("W/")
+
+    assert client.call("GET", f"/{user['id']}", headers={"If-None-Match": f'"x", {strong}'}).status_code == 304
+
+
+def test_put_with_stale_if_match_is_412(client: Client):
+    user = new_user(client, "alice")
+    body = {"schemas": [USER_SCHEMA], "userName": "alice", "title": "CEO"}
+    client.call("PUT", f"/{user['id']}", body)
+
+    response = client.call("PUT", f"/{user['id']}", body, headers={"If-Match": user["meta"]["version"]})
+
+    assert_scim_error(response, 412)
+
+
+def test_put_with_current_if_match_succeeds(client: Client):
+    user = new_user(client, "alice")
+    body = {"schemas": [USER_SCHEMA], "userName": "alice", "title": "CEO"}
+
+    response = client.call("PUT", f"/{user['id']}", body, headers={"If-Match": user["meta"]["version"]})
+
+    assert response.status_code == 200
+    assert response.headers["ETag"] != user["meta"]["version"]
+
+
+def test_delete_with_stale_if_match_is_412_and_keeps_the_user(client: Client):
+    user = new_user(client, "alice")
+    client.call("PATCH", f"/{user['id']}", patch_body({"op": "replace", "path": "title", "value": "CEO"}))
+
+    response = client.call("DELETE", f"/{user['id']}", headers={"If-Match": user["meta"]["version"]})
+
+    assert_scim_error(response, 412)
+    assert client.call("GET", f"/{user['id']}").status_code == 200
+
+
+def test_group_membership_patch_with_stale_if_match_is_412_and_adds_nobody(client: Client, groups_client: Client):
+    group = json_of(groups_client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "G"}))
+    rename = patch_body({"op": "replace", "path": "displayName", "value": "G2"})
+    groups_client.call("PATCH", f"/{group['id']}", rename)
+    member = new_user(client, "member")["id"]
+    add = patch_body({"op": "add", "path": "members", "value": [{"value": member}]})
+
+    response = groups_client.call("PATCH", f"/{group['id']}", add, headers={"If-Match": group["meta"]["version"]})
+
+    assert_scim_error(response, 412)
+    assert "members" not in json_of(groups_client.call("GET", f"/{group['id']}"))
+
+
+def test_group_membership_patch_with_current_if_match_is_204(client: Client, groups_client: Client):
+    group = json_of(groups_client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "G"}))
+    member = new_user(client, "member")["id"]
+    add = patch_body({"op": "add", "path": "members", "value": [{"value": member}]})
+
+    response = groups_client.call("PATCH", f"/{group['id']}", add, headers={"If-Match": group["meta"]["version"]})
+
+    assert response.status_code == 204
+    assert [m["value"] for m in json_of(groups_client.call("GET", f"/{group['id']}"))["members"]] == [member]
+
+
+# storage requests
+
+
+def requests_for(counter, action) -> int:
+    before = counter.count
+    action()
+    return counter.count - before
+
+
+def test_user_read_with_groups_excluded_reads_no_membership_rows(client: Client, request_counter):
+    user = new_user(client, "alice")
+
+    excluded = requests_for(
+        request_counter, lambda: client.call("GET", f"/{user['id']}", params={"excludedAttributes": "groups"})
+    )
+    included = requests_for(request_counter, lambda: client.call("GET", f"/{user['id']}"))
+    unselected = requests_for(
+        request_counter, lambda: client.call("GET", f"/{user['id']}", params={"attributes": "userName"})
+    )
+
+    assert (excluded, included, unselected) == (1, 2, 1)
+
+
+def test_user_list_page_without_groups_costs_the_same_for_any_page_size(client: Client, request_counter):
+    new_users(client, 12)
+
+    small = requests_for(
+        request_counter, lambda: client.call("GET", params={"count": "2", "excludedAttributes": "groups"})
+    )
+    large = requests_for(
+        request_counter, lambda: client.call("GET", params={"count": "12", "excludedAttributes": "groups"})
+    )
+
+    assert small == large == 2  # the ids (keys only), one page of users
