@@ -182,7 +182,7 @@ def _list_reply(call: Call, request: ListRequest, selection: Selection) -> Reply
     body["itemsPerPage"] = len(page.resources)
     if page.next_cursor is not None:
         body["nextCursor"] = page.next_cursor
-    body["Resources"] = [_render(call, resource, selection) for resource in page.resources]
+    body["Resources"] = call.service.render_page(call.tenant, page, call.tenant_url, selection)
     return Reply(200, body)
 
 
@@ -228,8 +228,8 @@ def _resource_reply(call: Call, resource: StoredResource, status: int = 200) -> 
     return Reply(status, _render(call, resource), {"ETag": resource.version})
 
 
-def _render(call: Call, resource: StoredResource, selection: Selection | None = None) -> dict[str, Any]:
-    return call.service.render(call.tenant, resource, call.tenant_url, selection or _selection(call))
+def _render(call: Call, resource: StoredResource) -> dict[str, Any]:
+    return call.service.render(call.tenant, resource, call.tenant_url, _selection(call))
 
 
 def _selection(call: Call) -> Selection:

@@ -67,6 +67,8 @@ class Page:
     start_index: int | None  # None on cursor pages
     resources: list[StoredResource]
     next_cursor: str | None = None
+    # In id order with no resource of the type in between (an unfiltered, unsorted listing).
+    consecutive: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class ResourceQuery:
         state = self._cursors.open(request.cursor, binding) if request.cursor else {}
         total, resources, following = self._cursor_page(tenant, tree, sort, state, size)
         next_cursor = self._cursors.seal(binding, following) if following is not None else None
-        return Page(total, None, resources, next_cursor)
+        return Page(total, None, resources, next_cursor, consecutive=tree is None and sort is None)
 
     def parse_filter(self, text: str | None) -> Node | None:
         """The filter's tree (None when there is none); 400 invalidFilter when it is not one we serve."""
@@ -150,7 +152,7 @@ class ResourceQuery:
             ids = self._repository.list_ids(tenant, self._type.name)
             first = ids[start - 1] if start <= len(ids) else None
             resources = self._repository.list_from(tenant, self._type.name, first, size) if first else []
-            return Page(len(ids), start, resources)
+            return Page(len(ids), start, resources, consecutive=True)
         total, window = _counted_window(self._matches(tenant, tree), start - 1, size)
         return Page(total, start, window)
 

@@ -174,12 +174,23 @@ class ResourceService:
         self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection = EVERYTHING
     ) -> dict[str, Any]:
         """The SCIM JSON of a stored resource (RFC 7643 section 3), as ``selection`` asks."""
+        return self._rendered(resource, tenant_url, selection, self._related(tenant, resource, tenant_url, selection))
+
+    def render_page(
+        self, tenant: str, page: Page, tenant_url: str, selection: Selection = EVERYTHING
+    ) -> list[dict[str, Any]]:
+        """Each resource of a page; subclasses may read what is stored apart for the whole page at once."""
+        return [self.render(tenant, resource, tenant_url, selection) for resource in page.resources]
+
+    def _rendered(
+        self, resource: StoredResource, tenant_url: str, selection: Selection, related: dict[str, Any]
+    ) -> dict[str, Any]:
         extensions = [urn for urn in self.resource_type.extensions if urn in resource.attributes]
         body = {
             "schemas": [self.resource_type.schema, *extensions],
             "id": resource.id,
             **resource.attributes,
-            **self._related(tenant, resource, tenant_url, selection),
+            **related,
             "meta": {
                 "resourceType": self.name,
                 "created": resource.created,

@@ -161,6 +161,14 @@ class TableResourceRepository:
         prefix = f"mof:{member_id}:"
         return [key[len(prefix) :] for key in self._keys_in_range(tenant, prefix)]
 
+    def groups_of_members_between(self, tenant: str, first_id: str, last_id: str) -> dict[str, list[str]]:
+        rows = self._query_range(tenant, f"mof:{first_id}:", _after_prefix(f"mof:{last_id}:"), select=["RowKey"])
+        groups: dict[str, list[str]] = {}
+        for row in rows:
+            _, member_id, group_id = row["RowKey"].split(":")
+            groups.setdefault(member_id, []).append(group_id)
+        return groups
+
     def memberships_present(self, tenant: str, group_id: str, member_ids: Sequence[str]) -> set[str]:
         return {member for member in member_ids if self._row_exists(tenant, f"mem:{group_id}:{member}")}
 

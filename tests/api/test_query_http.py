@@ -358,3 +358,22 @@ def test_user_list_page_without_groups_costs_the_same_for_any_page_size(client: 
     )
 
     assert small == large == 2  # the ids (keys only), one page of users
+
+
+def test_a_page_of_users_reads_their_groups_in_one_range_query(client: Client, groups_client: Client, request_counter):
+    ids = new_users(client, 6)
+    for name, members in (("odd", ids[1::2]), ("all", ids)):
+        group = json_of(groups_client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": name}))
+        add = patch_body({"op": "add", "path": "members", "value": [{"value": member} for member in members]})
+        groups_client.call("PATCH", f"/{group['id']}", add)
+    page = None
+
+    def list_users() -> None:
+        nonlocal page
+        page = json_of(client.call("GET", params={"count": "6"}))
+
+    assert requests_for(request_counter, list_users) == 3  # the ids, the page, the page's memberships
+    for listed in page["Resources"]:
+        alone = json_of(client.call("GET", f"/{listed['id']}"))
+        assert sorted(g["value"] for g in listed["groups"]) == sorted(g["value"] for g in alone["groups"])
+    assert [len(listed["groups"]) for listed in page["Resources"]] == [1, 2, 1, 2, 1, 2]

@@ -100,3 +100,25 @@ def test_secret_lives_in_a_partition_no_tenant_can_have(repository: TableResourc
     assert f"secret:{name}" in rows_in(table, SERVICE_PARTITION)
     assert rows_in(table, tenant) == []
     assert not TENANT_PATTERN.match(SERVICE_PARTITION)
+
+
+def test_groups_of_members_between_reads_the_memberships_of_that_id_range(
+    repository: TableResourceRepository, tenant: str
+):
+    ids = insert_users(repository, tenant, 4)
+    group_ids = []
+    for name in ("g1", "g2"):
+        group = StoredResource("Group", str(uuid.uuid4()), {"displayName": name}, "c", "m")
+        group_ids.append(repository.insert(tenant, group, []).id)
+    for member in ids:
+        repository.change_memberships(
+            tenant, group_ids[0], add=[Membership(member, "User")], remove=[], last_modified="m"
+        )
+    repository.change_memberships(tenant, group_ids[1], add=[Membership(ids[1], "User")], remove=[], last_modified="m")
+
+    groups = repository.groups_of_members_between(tenant, ids[1], ids[2])
+
+    assert {member: sorted(found) for member, found in groups.items()} == {
+        ids[1]: sorted(group_ids),
+        ids[2]: [group_ids[0]],
+    }
