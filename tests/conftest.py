@@ -22,6 +22,7 @@ from scim.local_host import child_process
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
+from tests.api.http_client import Client
 from tests.storage_requests import RequestCounter
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
@@ -94,6 +95,18 @@ def served(users: UserService, groups: GroupService, tokens: dict[str, str]) -> 
     dependencies.override(served)
     yield served
     dependencies.override(None)
+
+
+@pytest.fixture
+def users_api(served, tenant: str, tokens: dict[str, str]) -> Client:
+    """/Users of the test tenant through function_app's triggers, with the tenant's token."""
+    return Client(tenant, tokens[tenant], "Users")
+
+
+@pytest.fixture
+def groups_api(served, tenant: str, tokens: dict[str, str]) -> Client:
+    """/Groups of the test tenant through function_app's triggers, with the tenant's token."""
+    return Client(tenant, tokens[tenant], "Groups")
 
 
 # --- a local host in a child process, for tests over real HTTP --------------------------------

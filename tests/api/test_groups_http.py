@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
 from tests.api.http_client import HOST, Client, assert_scim_error, json_of
-
-
-@pytest.fixture
-def groups_client(served, tenant: str, tokens: dict[str, str]) -> Client:
-    return Client(tenant, tokens[tenant], "Groups")
-
-
-@pytest.fixture
-def users_client(served, tenant: str, tokens: dict[str, str]) -> Client:
-    return Client(tenant, tokens[tenant], "Users")
 
 
 def new_group(client: Client, display_name: str = "Engineering", **attributes) -> dict:
@@ -38,25 +26,25 @@ def add_members_patch(*member_ids: str) -> dict:
     return {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]}
 
 
-def test_post_returns_201_with_location(groups_client: Client):
-    response = groups_client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "Sales"})
+def test_post_returns_201_with_location(groups_api: Client):
+    response = groups_api.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "Sales"})
     body = json_of(response)
 
     assert response.status_code == 201
     assert response.headers["Location"] == body["meta"]["location"]
-    assert body["meta"]["location"] == f"{HOST}/scim/{groups_client.tenant}/v2/Groups/{body['id']}"
+    assert body["meta"]["location"] == f"{HOST}/scim/{groups_api.tenant}/v2/Groups/{body['id']}"
 
 
-def test_taken_display_name_is_409_uniqueness(groups_client: Client):
-    new_group(groups_client, "Sales")
+def test_taken_display_name_is_409_uniqueness(groups_api: Client):
+    new_group(groups_api, "Sales")
 
-    response = groups_client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "sales"})
+    response = groups_api.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "sales"})
 
     assert_scim_error(response, 409, "uniqueness")
 
 
-def test_entra_group_lookup_by_display_name_returns_empty_list_when_absent(groups_client: Client):
-    response = groups_client.call(
+def test_entra_group_lookup_by_display_name_returns_empty_list_when_absent(groups_api: Client):
+    response = groups_api.call(
         "GET", params={"filter": f'displayName eq "{uuid.uuid4()}"', "excludedAttributes": "members"}
     )
 
@@ -64,20 +52,20 @@ def test_entra_group_lookup_by_display_name_returns_empty_list_when_absent(group
     assert json_of(response)["totalResults"] == 0
 
 
-def test_membership_patch_returns_204(groups_client: Client, users_client: Client):
-    group = new_group(groups_client)
+def test_membership_patch_returns_204(groups_api: Client, users_api: Client):
+    group = new_group(groups_api)
 
-    response = groups_client.call("PATCH", f"/{group['id']}", body=add_members_patch(new_user_id(users_client)))
+    response = groups_api.call("PATCH", f"/{group['id']}", body=add_members_patch(new_user_id(users_api)))
 
     assert response.status_code == 204
     assert response.get_body() == b""
 
 
-def test_membership_patch_asking_for_attributes_returns_200_with_them(groups_client: Client, users_client: Client):
-    group = new_group(groups_client)
-    member = new_user_id(users_client)
+def test_membership_patch_asking_for_attributes_returns_200_with_them(groups_api: Client, users_api: Client):
+    group = new_group(groups_api)
+    member = new_user_id(users_api)
 
-    response = groups_client.call(
+    response = groups_api.call(
         "PATCH", f"/{group['id']}", body=add_members_patch(member), params={"attributes": "members"}
     )
 
@@ -85,38 +73,38 @@ def test_membership_patch_asking_for_attributes_returns_200_with_them(groups_cli
     assert [entry["value"] for entry in json_of(response)["members"]] == [member]
 
 
-def test_get_lists_members_unless_excluded(groups_client: Client, users_client: Client):
-    group = new_group(groups_client)
-    member = new_user_id(users_client)
-    groups_client.call("PATCH", f"/{group['id']}", body=add_members_patch(member))
+def test_get_lists_members_unless_excluded(groups_api: Client, users_api: Client):
+    group = new_group(groups_api)
+    member = new_user_id(users_api)
+    groups_api.call("PATCH", f"/{group['id']}", body=add_members_patch(member))
 
-    with_members = json_of(groups_client.call("GET", f"/{group['id']}"))
-    without = json_of(groups_client.call("GET", f"/{group['id']}", params={"excludedAttributes": "members"}))
+    with_members = json_of(groups_api.call("GET", f"/{group['id']}"))
+    without = json_of(groups_api.call("GET", f"/{group['id']}", params={"excludedAttributes": "members"}))
 
     assert [entry["value"] for entry in with_members["members"]] == [member]
     assert "members" not in without
     assert without["displayName"] == "Engineering"
 
 
-def test_unknown_member_is_400_invalid_value(groups_client: Client):
-    group = new_group(groups_client)
+def test_unknown_member_is_400_invalid_value(groups_api: Client):
+    group = new_group(groups_api)
 
-    response = groups_client.call("PATCH", f"/{group['id']}", body=add_members_patch(str(uuid.uuid4())))
+    response = groups_api.call("PATCH", f"/{group['id']}", body=add_members_patch(str(uuid.uuid4())))
 
     assert_scim_error(response, 400, "invalidValue")
 
 
-def test_user_shows_its_groups(groups_client: Client, users_client: Client):
-    member = new_user_id(users_client)
-    group = new_group(groups_client, members=[{"value": member}])
+def test_user_shows_its_groups(groups_api: Client, users_api: Client):
+    member = new_user_id(users_api)
+    group = new_group(groups_api, members=[{"value": member}])
 
-    body = json_of(users_client.call("GET", f"/{member}"))
+    body = json_of(users_api.call("GET", f"/{member}"))
 
     assert [entry["value"] for entry in body["groups"]] == [group["id"]]
 
 
-def test_delete_returns_204_then_get_returns_404(groups_client: Client):
-    group = new_group(groups_client)
+def test_delete_returns_204_then_get_returns_404(groups_api: Client):
+    group = new_group(groups_api)
 
-    assert groups_client.call("DELETE", f"/{group['id']}").status_code == 204
-    assert_scim_error(groups_client.call("GET", f"/{group['id']}"), 404)
+    assert groups_api.call("DELETE", f"/{group['id']}").status_code == 204
+    assert_scim_error(groups_api.call("GET", f"/{group['id']}"), 404)

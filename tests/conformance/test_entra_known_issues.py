@@ -28,16 +28,6 @@ def dialect(request) -> str:
 
 
 @pytest.fixture
-def users_api(served, tenant: str, tokens: dict[str, str]) -> Client:
-    return Client(tenant, tokens[tenant], "Users")
-
-
-@pytest.fixture
-def groups_api(served, tenant: str, tokens: dict[str, str]) -> Client:
-    return Client(tenant, tokens[tenant], "Groups")
-
-
-@pytest.fixture
 def user(users_api: Client) -> dict:
     body = {
         "schemas": [USER_SCHEMA],

@@ -37,16 +37,6 @@ CREATE_GROUP = {
 
 
 @pytest.fixture
-def users_api(served, tenant: str, tokens: dict[str, str]) -> Client:
-    return Client(tenant, tokens[tenant], "Users")
-
-
-@pytest.fixture
-def groups_api(served, tenant: str, tokens: dict[str, str]) -> Client:
-    return Client(tenant, tokens[tenant], "Groups")
-
-
-@pytest.fixture
 def user(users_api: Client) -> dict:
     return json_of(users_api.call("POST", body=CREATE_USER))
 

@@ -57,16 +57,6 @@ def mapped_values() -> dict:
 
 
 @pytest.fixture
-def users_api(served, tenant: str, tokens: dict[str, str]) -> Client:
-    return Client(tenant, tokens[tenant], "Users")
-
-
-@pytest.fixture
-def groups_api(served, tenant: str, tokens: dict[str, str]) -> Client:
-    return Client(tenant, tokens[tenant], "Groups")
-
-
-@pytest.fixture
 def user(users_api: Client) -> dict:
     body = {"schemas": [USER_SCHEMA], "userName": f"{generate_random_string()}@contoso.com", "active": True}
     return json_of(users_api.call("POST", body=body))
