@@ -23,6 +23,7 @@ from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
 from scim.service import discovery
 from scim.service.ports import StorageUnavailable, StoredResource
 from scim.service.resources import ListRequest, ResourceService, Selection, matches_if_none_match
+from scim.storage import request_count
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +248,22 @@ def _if_match(call: Call) -> str | None:
 def _serve(
     request: func.HttpRequest, service_of: ServiceOf | None, handlers: dict[str, Handler], *, public: bool = False
 ) -> func.HttpResponse:
-    """Authenticate (unless ``public``), dispatch on the method, turn every outcome into a SCIM response."""
+    """Authenticate (unless ``public``), dispatch on the method, turn every outcome into a SCIM response.
+
+    With ``SCIM_COUNT_STORAGE_REQUESTS=1`` (benchmarks only) the response says in
+    ``X-Storage-Requests`` how many storage requests it took; see ``scim.storage.request_count``.
+    """
+    if not request_count.enabled():
+        return _http_response(_reply_to(request, service_of, handlers, public))
+    with request_count.counting() as count:
+        reply = _reply_to(request, service_of, handlers, public)
+    reply.headers[request_count.HEADER] = str(count())
+    return _http_response(reply)
+
+
+def _reply_to(
+    request: func.HttpRequest, service_of: ServiceOf | None, handlers: dict[str, Handler], public: bool
+) -> Reply:
     try:
         handler = handlers.get(request.method.upper())
         if handler is None:
@@ -261,7 +277,7 @@ def _serve(
     except Exception:
         logger.exception("Unexpected error for %s %s", request.method, _path_of(request))
         reply = _error_reply(ScimError("internal error", status=500))
-    return _http_response(reply)
+    return reply
 
 
 def _call_for(request: func.HttpRequest, service_of: ServiceOf | None, public: bool) -> Call:
