@@ -326,6 +326,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = 120  # seconds an idle keep-alive connection is kept open
+    # TCP_NODELAY: headers and body go out as separate writes, and on a keep-alive connection
+    # Nagle's algorithm would hold the body back until the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server: LocalHostServer
 
     def _serve(self) -> None:
