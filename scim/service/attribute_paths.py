@@ -14,8 +14,9 @@ from scim.models.base import AttributeInfo, ScimObject, attribute
 from scim.models.resource_types import ResourceType
 from scim.service.filter_syntax import And, AttrPath, Comparison, Node, Not, Or, Present, ValuePath
 
-# Kept outside the resource's stored JSON (one row per membership): no filter reaches them.
-UNFILTERABLE = frozenset({"groups", "members"})
+# Not in what filters and sortBy see: memberships are rows of their own, and meta.location
+# depends on the URL a request came in by.
+UNFILTERABLE = frozenset({"groups", "members", "meta.location"})
 
 
 def resolve(resource_type: ResourceType, path: AttrPath) -> AttributeInfo | None:
@@ -33,6 +34,14 @@ def model_of(resource_type: ResourceType, schema: str | None) -> type[ScimObject
         return resource_type.model
     extension = resource_type.extension(schema)
     return extension[1] if extension is not None else None
+
+
+def is_unfilterable(resource_type: ResourceType, path: AttrPath) -> bool:
+    """Whether ``path`` names something a filter or ``sortBy`` cannot see (``UNFILTERABLE``)."""
+    if model_of(resource_type, path.schema) is not resource_type.model:
+        return False
+    name = path.attribute.lower()
+    return name in UNFILTERABLE or f"{name}.{(path.sub_attribute or '').lower()}" in UNFILTERABLE
 
 
 def is_case_exact(resource_type: ResourceType, path: AttrPath) -> bool:
@@ -76,8 +85,8 @@ def _known(resource_type: ResourceType, path: AttrPath) -> AttributeInfo:
     info = resolve(resource_type, path)
     if info is None:
         raise InvalidFilter(f"unknown attribute '{show(path)}' in the filter for {resource_type.name}s")
-    if model_of(resource_type, path.schema) is resource_type.model and path.attribute.lower() in UNFILTERABLE:
-        raise InvalidFilter(f"filtering on '{path.attribute}' is not supported")
+    if is_unfilterable(resource_type, path):
+        raise InvalidFilter(f"filtering on '{show(path)}' is not supported")
     return info
 
 

@@ -33,7 +33,6 @@ from typing import Any
 from scim.errors import InvalidPath, InvalidValue, TooMany
 from scim.models.resource_types import ResourceType
 from scim.service import attribute_paths, filter_syntax
-from scim.service.attribute_paths import UNFILTERABLE
 from scim.service.cursors import CursorCodec, invalid_cursor
 from scim.service.filter_syntax import AttrPath, Comparison, Node
 from scim.service.ports import IndexEntry, ResourceRepository, StoredResource
@@ -271,7 +270,7 @@ class ResourceQuery:
         except InvalidPath:
             parsed = None
         info = attribute_paths.resolve(self._type, parsed.path) if parsed and not parsed.value_filter else None
-        if info is None or parsed.sub_attribute is not None or parsed.path.attribute.lower() in UNFILTERABLE:
+        if info is None or parsed.sub_attribute is not None or attribute_paths.is_unfilterable(self._type, parsed.path):
             raise InvalidValue(f"cannot sort {self._type.name}s by '{sort_by}'")
         if info.complex_type is not None and not info.multi_valued:
             raise InvalidValue(f"sortBy names a sub-attribute of the complex '{info.name}', e.g. '{info.name}.value'")

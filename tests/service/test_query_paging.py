@@ -321,7 +321,9 @@ def test_sort_by_an_extension_attribute(users: UserService, tenant: str):
     assert user_names(users.find(tenant, ListRequest(sort_by=f"{department}:department"))) == ["y", "x"]
 
 
-@pytest.mark.parametrize("sort_by", ["shoeSize", "name", "groups", 'emails[type eq "work"]', "user name"])
+@pytest.mark.parametrize(
+    "sort_by", ["shoeSize", "name", "groups", "meta.location", 'emails[type eq "work"]', "user name"]
+)
 def test_sort_by_what_cannot_be_sorted_by_is_invalid_value(users: UserService, tenant: str, sort_by: str):
     with pytest.raises(InvalidValue):
         users.find(tenant, ListRequest(sort_by=sort_by))
