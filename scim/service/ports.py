@@ -20,6 +20,8 @@ class StoredResource:
     created: str
     last_modified: str
     version: str = ""  # opaque; changes on every write (backs meta.version and ETag)
+    # Created by this request: nothing is stored apart for it yet (no membership rows to read).
+    new: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ class ResourceService:
         """RFC 7644 section 3.3: a new resource; ``id`` and ``meta`` in the body are ignored."""
         attributes = self._validated(body)
         now = self._clock()
-        resource = StoredResource(self.name, self._new_id(), attributes, now, now)
+        resource = StoredResource(self.name, self._new_id(), attributes, now, now, new=True)
         with _write_outcomes():
             return self._repository.insert(tenant, resource, self._indexes(attributes))
 
@@ -174,7 +174,8 @@ class ResourceService:
         self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection = EVERYTHING
     ) -> dict[str, Any]:
         """The SCIM JSON of a stored resource (RFC 7643 section 3), as ``selection`` asks."""
-        return self._rendered(resource, tenant_url, selection, self._related(tenant, resource, tenant_url, selection))
+        related = {} if resource.new else self._related(tenant, resource, tenant_url, selection)
+        return self._rendered(resource, tenant_url, selection, related)
 
     def render_page(
         self, tenant: str, page: Page, tenant_url: str, selection: Selection = EVERYTHING

@@ -81,15 +81,10 @@ class TableResourceRepository:
         return _resource_from_entity(entity)
 
     def find_ids(self, tenant: str, resource_type: str, attribute: str, value: str) -> list[str]:
+        # One range query finds the unique row (the key itself) and the non-unique ones (the key,
+        # ':', an id) alike, so a lookup costs one request whether the value is found or not.
         unique_key = _index_key(resource_type, IndexEntry(attribute, value, unique=True))
-        try:
-            entity = self._call(lambda: self._table.get_entity(tenant, unique_key, select=["ResourceId"]))
-            return [entity["ResourceId"]]
-        except ResourceMissing:
-            pass
-        # Not unique (or absent): all rows under the value's prefix, in one range query.
-        prefix = unique_key + ":"
-        rows = self._query_range(tenant, prefix, _after_prefix(prefix), select=["ResourceId"])
+        rows = self._query_range(tenant, unique_key, _after_prefix(unique_key + ":"), select=["ResourceId"])
         return [row["ResourceId"] for row in rows]
 
     def replace(
@@ -136,18 +131,22 @@ class TableResourceRepository:
             for entry in indexes
         ]
         self._transact(operations, [], first_index_at=1)
-        self.finish_deletion(tenant, resource.resource_type, resource.id)
+        self._remove_memberships(tenant, resource.resource_type, resource.id)  # the marker was just written
 
     def finish_deletion(self, tenant: str, resource_type: str, resource_id: str) -> bool:
         if not self._row_exists(tenant, _deletion_key(resource_type, resource_id)):
             return False
-        # Both directions: the resource's own members (a group) and its memberships (any member).
-        for prefix in (f"mem:{resource_id}:", f"mof:{resource_id}:"):
-            for keys in _batches(self._keys_in_range(tenant, prefix), MAX_TRANSACTION_OPERATIONS // 2):
-                pairs = [_membership_pair(key) for key in keys]
-                self._delete_rows(tenant, [row for pair in pairs for row in pair])
-        self._delete_rows(tenant, [_deletion_key(resource_type, resource_id)])
+        self._remove_memberships(tenant, resource_type, resource_id)
         return True
+
+    def _remove_memberships(self, tenant: str, resource_type: str, resource_id: str) -> None:
+        """Both rows of every membership of a deleted resource, then its marker (with the last batch)."""
+        # A group's own members (mem) and, for any member, the groups it is in (mof); users have no mem rows.
+        prefixes = [f"{kind}:{resource_id}:" for kind in (("mem", "mof") if resource_type == "Group" else ("mof",))]
+        pairs = {_membership_pair(key) for prefix in prefixes for key in self._keys_in_range(tenant, prefix)}
+        rows = [row for pair in sorted(pairs) for row in pair]
+        # Deleted in order, the marker last, so that an interrupted cleanup is found and finished.
+        self._delete_rows(tenant, [*rows, _deletion_key(resource_type, resource_id)])
 
     def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
         return self._row_exists(tenant, _resource_key(resource_type, resource_id))

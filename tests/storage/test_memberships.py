@@ -157,7 +157,7 @@ class FailRequestNumber(SansIOHTTPPolicy):
             raise ServiceRequestError("injected fault")
 
 
-@pytest.mark.parametrize("failing_request", [2, 3, 4, 5, 6])
+@pytest.mark.parametrize("failing_request", [2, 3])  # its memberships, the cleanup transaction
 def test_delete_interrupted_at_any_step_is_completed_by_finish_deletion(
     repository: TableResourceRepository, table: TableClient, tenant: str, azurite: str, failing_request: int
 ):
