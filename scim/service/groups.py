@@ -14,7 +14,13 @@ from scim.models.messages import PatchOperation
 from scim.models.resource_types import GROUP
 from scim.service import filter_syntax
 from scim.service.ports import MemberMissing, Membership, ResourceMissing, StoredResource, VersionConflict
-from scim.service.resources import MAX_WRITE_ATTEMPTS, ResourceService, Selection, is_resource_id
+from scim.service.resources import (
+    MAX_WRITE_ATTEMPTS,
+    ResourceService,
+    Selection,
+    is_resource_id,
+    pause_after_lost_race,
+)
 
 MEMBER_TYPES = ("User", "Group")
 
@@ -143,13 +149,14 @@ class GroupService(ResourceService):
         fallback: StoredResource | None,
     ) -> StoredResource | None:
         """Apply ``change``, recomputing what to remove if the members changed meanwhile."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in range(MAX_WRITE_ATTEMPTS):
             removals = self._removals(tenant, group_id, change, additions)
             try:
                 return self._apply(tenant, group_id, additions, removals, if_match, fallback=fallback)
             except VersionConflict:
                 if if_match is not None:
                     raise PreconditionFailed("the Group changed since the given version") from None
+                pause_after_lost_race(attempt)
         raise ServiceUnavailable("the Group is being changed by other requests; retry", retry_after_seconds=1)
 
     def _apply(

@@ -7,7 +7,9 @@ and attribute selection. ``UserService`` and ``GroupService`` add what is partic
 from __future__ import annotations
 
 import contextlib
+import random
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -57,8 +59,12 @@ from scim.service.selection import Selection
 
 EVERYTHING = Selection()  # every attribute returned by default
 ETAG_SUPPORTED = True  # ETag and meta.version on every resource; If-Match (412), If-None-Match (304)
-# A write that lost a race without If-Match is redone on the fresh version this many times.
-MAX_WRITE_ATTEMPTS = 5
+# A write that lost a race without If-Match is redone on the fresh version, at most this many times
+# in all, after a random pause whose bound doubles with each attempt (``pause_after_lost_race``):
+# twenty writers racing on one resource all land (tests/reliability/test_concurrency.py).
+MAX_WRITE_ATTEMPTS = 10
+FIRST_RETRY_PAUSE_SECONDS = 0.01
+MAX_RETRY_PAUSE_SECONDS = 0.5
 SERVER_ATTRIBUTES = frozenset({"schemas", "id", "meta", "groups"})
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -155,7 +161,7 @@ class ResourceService:
 
         A delete interrupted after the resource went is completed by the retry (204, not 404).
         """
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in range(MAX_WRITE_ATTEMPTS):
             try:
                 current = self._current(tenant, resource_id, if_match)
             except NotFound:
@@ -168,6 +174,7 @@ class ResourceService:
             except VersionConflict:
                 if if_match is not None:
                     raise PreconditionFailed(f"the {self.name} changed since the given version") from None
+                pause_after_lost_race(attempt)
         raise ServiceUnavailable(f"the {self.name} is being changed by other requests; retry", retry_after_seconds=1)
 
     def render(
@@ -252,7 +259,7 @@ class ResourceService:
         change: Callable[[StoredResource], dict[str, Any]],
     ) -> StoredResource:
         """Read, change and write back at the read version; redo on a lost race unless If-Match."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in range(MAX_WRITE_ATTEMPTS):
             current = self._current(tenant, resource_id, if_match)
             attributes = change(current)
             if attributes == current.attributes:
@@ -267,6 +274,7 @@ class ResourceService:
             except VersionConflict:
                 if if_match is not None:
                     raise PreconditionFailed(f"the {self.name} changed since the given version") from None
+                pause_after_lost_race(attempt)
         raise ServiceUnavailable(f"the {self.name} is being changed by other requests; retry", retry_after_seconds=1)
 
     def _indexes(self, attributes: dict[str, Any]) -> list[IndexEntry]:
@@ -279,6 +287,13 @@ class ResourceService:
                 normalized = value if characteristics.case_exact else value.lower()
                 entries.append(IndexEntry(name, normalized, unique=characteristics.uniqueness != "none"))
         return entries
+
+
+def pause_after_lost_race(attempt: int) -> None:
+    """Wait before redoing a write that lost a race (attempt 0 lost first): a random time up to a
+    bound that doubles each attempt ("full jitter"), so that racing writers spread out."""
+    bound = min(FIRST_RETRY_PAUSE_SECONDS * 2**attempt, MAX_RETRY_PAUSE_SECONDS)
+    time.sleep(random.uniform(0, bound))
 
 
 def matches_if_match(version: str, if_match: str | None) -> bool:
