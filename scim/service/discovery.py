@@ -13,7 +13,8 @@ from scim.errors import NotFound
 from scim.models.base import AttributeInfo, ScimObject, attributes
 from scim.models.messages import LIST_RESPONSE_SCHEMA
 from scim.models.resource_types import GROUP, USER, ResourceType
-from scim.service.resources import MAX_PAGE_SIZE
+from scim.service.query import CURSOR_SUPPORTED, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_SUPPORTED
+from scim.service.resources import ETAG_SUPPORTED
 
 SERVICE_PROVIDER_CONFIG_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
@@ -21,7 +22,6 @@ RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 RESOURCE_TYPES: tuple[ResourceType, ...] = (USER, GROUP)
 # Attributes every resource has (RFC 7643 section 3.1), which schema definitions leave out.
 COMMON_ATTRIBUTES = frozenset({"schemas", "id", "externalid", "meta"})
-SORT_SUPPORTED = False
 DESCRIPTIONS = {
     USER.schema: ("User", "User Account"),
     GROUP.schema: ("Group", "Group"),
@@ -40,7 +40,15 @@ def service_provider_config(tenant_url: str) -> dict[str, Any]:
         "filter": {"supported": True, "maxResults": MAX_PAGE_SIZE},
         "changePassword": {"supported": False},
         "sort": {"supported": SORT_SUPPORTED},
-        "etag": {"supported": True},
+        "etag": {"supported": ETAG_SUPPORTED},
+        # RFC 9865 section 4; cursors do not expire, so no cursorTimeout is advertised.
+        "pagination": {
+            "cursor": CURSOR_SUPPORTED,
+            "index": True,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": DEFAULT_PAGE_SIZE,
+            "maxPageSize": MAX_PAGE_SIZE,
+        },
         "authenticationSchemes": [
             {
                 "type": "oauthbearertoken",

@@ -23,6 +23,19 @@ def test_service_provider_config_advertises_the_page_size_limit():
     assert discovery.service_provider_config(TENANT_URL)["filter"] == {"supported": True, "maxResults": MAX_PAGE_SIZE}
 
 
+def test_service_provider_config_advertises_sorting_etags_and_both_paging_methods():
+    config = discovery.service_provider_config(TENANT_URL)
+
+    assert (config["sort"]["supported"], config["etag"]["supported"]) == (True, True)
+    assert config["pagination"] == {
+        "cursor": True,
+        "index": True,
+        "defaultPaginationMethod": "index",
+        "defaultPageSize": 100,
+        "maxPageSize": MAX_PAGE_SIZE,
+    }
+
+
 def test_service_provider_config_advertises_what_is_not_implemented_as_unsupported():
     config = discovery.service_provider_config(TENANT_URL)
 
