@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import azure.functions as func
 
 from scim.api import dependencies
+from scim.auth.records import is_tenant_slug
 from scim.auth.tokens import authenticate
 from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, ScimError, ServiceUnavailable
 from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 MAX_BODY_BYTES = 1024 * 1024
-TENANT_PATTERN = re.compile(r"^[a-z0-9-]{1,63}$")
 TENANT_URL_PATTERN = re.compile(r"^(.*?/scim/[^/]+/v2)(?:/|$)", re.IGNORECASE)
 
 
@@ -282,7 +282,7 @@ def _reply_to(
 
 def _call_for(request: func.HttpRequest, service_of: ServiceOf | None, public: bool) -> Call:
     tenant = request.route_params.get("tenant", "")
-    if not TENANT_PATTERN.match(tenant):
+    if not is_tenant_slug(tenant):
         raise NotFound("no such tenant")
     if not public:
         authenticate(tenant, request.headers.get("Authorization"), dependencies.current().tokens)
