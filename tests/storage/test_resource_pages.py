@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from azure.data.tables import TableClient
 
-from scim.api.adapter import TENANT_PATTERN
+from scim.auth.records import is_tenant_slug
 from scim.service.ports import Membership, StoredResource
 from scim.storage.resources import SERVICE_PARTITION, TableResourceRepository
 from tests.storage.test_resources import make_resource, rows_in, user_name_index
@@ -99,7 +99,7 @@ def test_secret_lives_in_a_partition_no_tenant_can_have(repository: TableResourc
 
     assert f"secret:{name}" in rows_in(table, SERVICE_PARTITION)
     assert rows_in(table, tenant) == []
-    assert not TENANT_PATTERN.match(SERVICE_PARTITION)
+    assert not is_tenant_slug(SERVICE_PARTITION)
 
 
 def test_groups_of_members_between_reads_the_memberships_of_that_id_range(
