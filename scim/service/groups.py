@@ -13,7 +13,14 @@ from scim.errors import InvalidPath, InvalidValue, NoTarget, NotFound, Precondit
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import GROUP
 from scim.service import filter_syntax
-from scim.service.ports import MemberMissing, Membership, ResourceMissing, StoredResource, VersionConflict
+from scim.service.ports import (
+    ATOMIC_MEMBERSHIP_CHANGES,
+    MemberMissing,
+    Membership,
+    ResourceMissing,
+    StoredResource,
+    VersionConflict,
+)
 from scim.service.resources import (
     MAX_WRITE_ATTEMPTS,
     ResourceService,
@@ -33,6 +40,7 @@ class MembershipChange:
     add: dict[str, str | None] = field(default_factory=dict)  # member id -> type given, if any
     remove: set[str] = field(default_factory=set)
     remove_matching: list[Any] = field(default_factory=list)  # value filters other than `value eq`
+    presumed: set[str] = field(default_factory=set)  # untyped members to add, taken for Users unread
 
     def adding(self, member_id: str, member_type: str | None) -> None:
         self.remove.discard(member_id)
@@ -81,7 +89,12 @@ class GroupService(ResourceService):
         """
         operations = self.patch_operations(body)
         attribute_operations, change = self._split(operations)
-        additions = self._validated_members(tenant, group_id, change)  # before any write
+        # A membership-only change written in one transaction needs no read of the members it adds:
+        # the transaction checks each one exists and writes nothing if one does not (see _apply).
+        presume = not (attribute_operations or change.clear or change.remove_matching) and (
+            len(change.add) + len(change.remove) <= ATOMIC_MEMBERSHIP_CHANGES
+        )
+        additions = self._validated_members(tenant, group_id, change, presume=presume)  # before any write
         if attribute_operations:
             self._patch_attributes(tenant, group_id, attribute_operations, if_match)
             if_match = None  # checked by the attribute write
@@ -152,7 +165,9 @@ class GroupService(ResourceService):
         for attempt in range(MAX_WRITE_ATTEMPTS):
             removals = self._removals(tenant, group_id, change, additions)
             try:
-                return self._apply(tenant, group_id, additions, removals, if_match, fallback=fallback)
+                return self._apply(
+                    tenant, group_id, additions, removals, if_match, fallback=fallback, presumed=change.presumed
+                )
             except VersionConflict:
                 if if_match is not None:
                     raise PreconditionFailed("the Group changed since the given version") from None
@@ -168,7 +183,9 @@ class GroupService(ResourceService):
         if_match: str | None,
         *,
         fallback: StoredResource | None,
+        presumed: frozenset[str] | set[str] = frozenset(),
     ) -> StoredResource | None:
+        """Write the change; a member in ``presumed`` that is not a User may be a Group: then redo."""
         if not additions and not removals:
             if fallback is None and not self._repository.exists(tenant, self.name, group_id):
                 raise NotFound(f"Group {group_id} not found")
@@ -185,15 +202,33 @@ class GroupService(ResourceService):
         except ResourceMissing:
             raise NotFound(f"Group {group_id} not found") from None
         except MemberMissing as missing:
-            raise InvalidValue(f"member {missing.member_id} is not a User or Group of this tenant") from None
+            member = missing.member_id
+            if member not in presumed or not self._repository.exists(tenant, "Group", member):
+                raise InvalidValue(f"member {member} is not a User or Group of this tenant") from None
+            # A Group, not a User: the failed transaction wrote nothing, so write it again with the type.
+            additions = [Membership(member, "Group") if m.member_id == member else m for m in additions]
+            return self._apply(
+                tenant, group_id, additions, removals, if_match, fallback=fallback, presumed=presumed - {member}
+            )
         return None if fallback is None else self.get(tenant, group_id)
 
-    def _validated_members(self, tenant: str, group_id: str | None, change: MembershipChange) -> list[Membership]:
-        """Each member to add must be a User or Group of the tenant (400 invalidValue otherwise)."""
+    def _validated_members(
+        self, tenant: str, group_id: str | None, change: MembershipChange, *, presume: bool = False
+    ) -> list[Membership]:
+        """Each member to add must be a User or Group of the tenant (400 invalidValue otherwise).
+
+        With ``presume`` nothing is read: a member is taken to be of its given type, else a User
+        (recorded in ``change.presumed``), and the write that adds it checks that it exists.
+        """
         memberships = []
         for member_id, given_type in change.add.items():
             if member_id == group_id:
                 raise InvalidValue("a group cannot be a member of itself")
+            if presume and is_resource_id(member_id):
+                if given_type is None:
+                    change.presumed.add(member_id)
+                memberships.append(Membership(member_id, given_type.title() if given_type else "User"))
+                continue
             member_type = self._member_type(tenant, member_id, given_type)
             if member_type is None:
                 raise InvalidValue(f"member {member_id} is not a User or Group of this tenant")

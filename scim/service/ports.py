@@ -57,6 +57,11 @@ class ResourceMissing(Exception):
     """The resource does not exist (any more)."""
 
 
+# Added plus removed members that change_memberships writes in one transaction, hence whole or not
+# at all: (100 operations per transaction - the group's touch) / 3 operations per added member.
+ATOMIC_MEMBERSHIP_CHANGES = 33
+
+
 class MemberMissing(Exception):
     """A member named in a membership change does not exist (any more)."""
 

@@ -36,6 +36,7 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from scim.service.ports import (
+    ATOMIC_MEMBERSHIP_CHANGES,
     IndexEntry,
     KeyTaken,
     MemberMissing,
@@ -185,7 +186,7 @@ class TableResourceRepository:
         # Each transaction touches the group: it fails if the group was deleted meanwhile, so no
         # membership row can outlive its group; each added member is touched for the same reason.
         version = ""
-        for batch in _batches(changes, (MAX_TRANSACTION_OPERATIONS - 1) // 3) or [[]]:
+        for batch in _batches(changes, ATOMIC_MEMBERSHIP_CHANGES) or [[]]:
             condition = {"etag": expected_version, "match_condition": MatchConditions.IfNotModified}
             touch_group = {
                 "PartitionKey": tenant,

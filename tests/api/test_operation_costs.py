@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.api.http_client import Client, json_of
+from tests.api.http_client import Client, assert_scim_error, json_of
 from tests.storage_requests import RequestCounter
 
 
@@ -19,14 +21,15 @@ def new_user(client: Client, user_name: str) -> str:
     return json_of(client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name}))["id"]
 
 
+def add_members(client: Client, group_id: str, members: list[str]):
+    operation = {"op": "Add", "path": "members", "value": [{"value": member} for member in members]}
+    return client.call("PATCH", f"/{group_id}", {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]})
+
+
 def new_group(client: Client, name: str, members: list[str] = ()) -> str:
     group_id = json_of(client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": name}))["id"]
     if members:
-        operation = {"op": "Add", "path": "members", "value": [{"value": member} for member in members]}
-        assert (
-            client.call("PATCH", f"/{group_id}", {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]}).status_code
-            == 204
-        )
+        assert add_members(client, group_id, members).status_code == 204
     return group_id
 
 
@@ -87,3 +90,35 @@ def test_deleting_a_group_costs_five_requests(users_api: Client, groups_api: Cli
     assert response.status_code == 204
     assert cost == 5  # read, transaction, its members, the groups it is in, one cleanup transaction
     assert "groups" not in json_of(users_api.call("GET", f"/{members[0]}"))
+
+
+def test_adding_members_in_one_patch_costs_one_transaction(users_api: Client, groups_api: Client, request_counter):
+    members = [new_user(users_api, f"user{number}") for number in range(25)]
+    group_id = new_group(groups_api, "staff")
+
+    cost, response = requests_for(request_counter, lambda: add_members(groups_api, group_id, members))
+
+    assert response.status_code == 204
+    assert cost == 1  # the transaction touches every member: no read is needed to know they exist
+    assert len(json_of(groups_api.call("GET", f"/{group_id}"))["members"]) == 25
+
+
+def test_an_unknown_member_in_a_membership_patch_adds_no_one(users_api: Client, groups_api: Client):
+    group_id = new_group(groups_api, "staff")
+
+    response = add_members(groups_api, group_id, [new_user(users_api, "alice"), str(uuid.uuid4())])
+
+    assert_scim_error(response, 400, "invalidValue")
+    assert "members" not in json_of(groups_api.call("GET", f"/{group_id}"))
+
+
+def test_a_group_added_without_its_type_is_found_by_one_more_read(groups_api: Client, request_counter):
+    child, parent = new_group(groups_api, "child"), new_group(groups_api, "parent")
+
+    cost, response = requests_for(request_counter, lambda: add_members(groups_api, parent, [child]))
+
+    assert response.status_code == 204
+    assert cost == 3  # the transaction presuming a User fails whole, the Group's existence, the transaction
+    assert [(m["value"], m["type"]) for m in json_of(groups_api.call("GET", f"/{parent}"))["members"]] == [
+        (child, "Group")
+    ]
