@@ -87,8 +87,14 @@ class ResourceRepository(Protocol):
     def get(self, tenant: str, resource_type: str, resource_id: str) -> StoredResource | None:
         """The resource, or None."""
 
-    def find_ids(self, tenant: str, resource_type: str, attribute: str, value: str) -> list[str]:
-        """Ids of the resources whose index entry ``attribute`` equals ``value``."""
+    def find_ids(
+        self, tenant: str, resource_type: str, attribute: str, value: str, *, unique: bool | None = None
+    ) -> list[str]:
+        """Ids of the resources whose index entry ``attribute`` equals ``value``: one request.
+
+        ``unique`` says which kind of index entry the attribute has (a point read when True);
+        None finds either kind.
+        """
 
     def replace(
         self,

@@ -233,7 +233,7 @@ class ResourceQuery:
         if plan.attribute == "id":
             return {plan.value} if self._is_id(plan.value) else set()
         entry = self._index_entry(plan.attribute, plan.value)
-        return set(self._repository.find_ids(tenant, self._type.name, plan.attribute, entry.value))
+        return set(self._repository.find_ids(tenant, self._type.name, plan.attribute, entry.value, unique=entry.unique))
 
     def _satisfies(self, tree: Node, resource: StoredResource) -> bool:
         return filter_syntax.matches(tree, self._document(resource), case_exact=self._case_exact)

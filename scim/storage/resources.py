@@ -81,11 +81,20 @@ class TableResourceRepository:
             return None
         return _resource_from_entity(entity)
 
-    def find_ids(self, tenant: str, resource_type: str, attribute: str, value: str) -> list[str]:
-        # One range query finds the unique row (the key itself) and the non-unique ones (the key,
-        # ':', an id) alike, so a lookup costs one request whether the value is found or not.
+    def find_ids(
+        self, tenant: str, resource_type: str, attribute: str, value: str, *, unique: bool | None = None
+    ) -> list[str]:
         unique_key = _index_key(resource_type, IndexEntry(attribute, value, unique=True))
-        rows = self._query_range(tenant, unique_key, _after_prefix(unique_key + ":"), select=["ResourceId"])
+        if unique:  # a point read, found or not
+            try:
+                entity = self._call(lambda: self._table.get_entity(tenant, unique_key, select=["ResourceId"]))
+            except ResourceMissing:
+                return []
+            return [entity["ResourceId"]]
+        # One range query: the non-unique rows (the key, ':', an id) and, when the kind is not given,
+        # the unique row too (the key itself).
+        low = unique_key + ":" if unique is False else unique_key
+        rows = self._query_range(tenant, low, _after_prefix(unique_key + ":"), select=["ResourceId"])
         return [row["ResourceId"] for row in rows]
 
     def replace(

@@ -42,8 +42,14 @@ def test_a_lookup_that_finds_nothing_costs_one_request(users_api: Client, groups
         lambda: groups_api.call("GET", params={"filter": 'displayName eq "none"', "excludedAttributes": "members"}),
     )
 
+    external_cost, external_response = requests_for(
+        request_counter, lambda: users_api.call("GET", params={"filter": 'externalId eq "none"'})
+    )
+
     assert json_of(user_response)["totalResults"] == json_of(group_response)["totalResults"] == 0
-    assert user_cost == group_cost == 1  # one range query over the value's index rows
+    assert json_of(external_response)["totalResults"] == 0
+    # a point read of a unique index row; a range query over the rows of a non-unique value
+    assert user_cost == group_cost == external_cost == 1
 
 
 def test_creating_costs_one_transaction(users_api: Client, groups_api: Client, request_counter):
