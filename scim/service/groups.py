@@ -41,6 +41,7 @@ class MembershipChange:
     remove: set[str] = field(default_factory=set)
     remove_matching: list[Any] = field(default_factory=list)  # value filters other than `value eq`
     presumed: set[str] = field(default_factory=set)  # untyped members to add, taken for Users unread
+    unread_removals: bool = False  # remove the members named without reading whether they are members
 
     def adding(self, member_id: str, member_type: str | None) -> None:
         self.remove.discard(member_id)
@@ -95,6 +96,9 @@ class GroupService(ResourceService):
             len(change.add) + len(change.remove) <= ATOMIC_MEMBERSHIP_CHANGES
         )
         additions = self._validated_members(tenant, group_id, change, presume=presume)  # before any write
+        # Likewise the memberships to remove: if one is absent the transaction fails whole, and the
+        # retry reads which are present (without If-Match, whose failure must mean a stale version).
+        change.unread_removals = presume and if_match is None
         if attribute_operations:
             self._patch_attributes(tenant, group_id, attribute_operations, if_match)
             if_match = None  # checked by the attribute write
@@ -244,6 +248,9 @@ class GroupService(ResourceService):
     def _removals(self, tenant: str, group_id: str, change: MembershipChange, additions: list[Membership]) -> list[str]:
         """Current members the change removes; members absent already are no-ops."""
         added = {membership.member_id for membership in additions}
+        if change.unread_removals:
+            change.unread_removals = False  # once: a failed attempt is redone with the reads below
+            return sorted(change.remove - added)
         if change.clear or change.remove_matching:
             current = self._repository.members(tenant, group_id)
             chosen = {

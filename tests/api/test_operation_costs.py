@@ -128,3 +128,32 @@ def test_a_group_added_without_its_type_is_found_by_one_more_read(groups_api: Cl
     assert [(m["value"], m["type"]) for m in json_of(groups_api.call("GET", f"/{parent}"))["members"]] == [
         (child, "Group")
     ]
+
+
+def remove_members(client: Client, group_id: str, members: list[str]):
+    operation = {"op": "Remove", "path": "members", "value": [{"value": member} for member in members]}
+    return client.call("PATCH", f"/{group_id}", {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]})
+
+
+def test_removing_members_costs_one_transaction(users_api: Client, groups_api: Client, request_counter):
+    members = [new_user(users_api, f"user{number}") for number in range(3)]
+    group_id = new_group(groups_api, "staff", members)
+
+    cost, response = requests_for(request_counter, lambda: remove_members(groups_api, group_id, members[:2]))
+
+    assert response.status_code == 204
+    assert cost == 1
+    assert [member["value"] for member in json_of(groups_api.call("GET", f"/{group_id}"))["members"]] == members[2:]
+
+
+def test_removing_an_absent_member_reads_which_are_members_after_the_transaction_fails(
+    users_api: Client, groups_api: Client, request_counter
+):
+    present, absent = new_user(users_api, "alice"), new_user(users_api, "bob")
+    group_id = new_group(groups_api, "staff", [present])
+
+    cost, response = requests_for(request_counter, lambda: remove_members(groups_api, group_id, [present, absent]))
+
+    assert response.status_code == 204
+    assert cost == 4  # the failed transaction, one membership read each, the transaction
+    assert "members" not in json_of(groups_api.call("GET", f"/{group_id}"))
