@@ -49,7 +49,9 @@ class AttributeInfo:
 class ScimObject(BaseModel):
     """A SCIM complex value or resource; input keys match attribute names case-insensitively."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # defer_build: a model's validator is built when it first validates, not at import, so a
+    # cold start pays only for the models its requests use (reads validate nothing).
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
