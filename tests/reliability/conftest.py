@@ -6,10 +6,24 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from azure.data.tables import TableClient
+
 from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
 from tests.api.http_client import Client, json_of
+from tests.reliability.faults import client_with
+
+
+@pytest.fixture
+def storage_client(monkeypatch, azurite: str, table_name: str) -> Callable[..., TableClient]:
+    """Builds TableClients on the test table as production does, with the options given."""
+
+    def build(**options: Any) -> TableClient:
+        return client_with(monkeypatch, azurite, table_name, **options)
+
+    return build
 
 
 def user_body(user_name: str, **attributes: Any) -> dict:
