@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import secrets
 import tempfile
+import threading
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 from azure.data.tables import TableServiceClient
 
 from scim.local_host import child_process
+from scim.storage import request_count
 
 AZURITE = "UseDevelopmentStorage=true"
 TENANT = "bench"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+REQUEST_TIMEOUT_SECONDS = 60
+
+# One keep-alive connection per thread and server: a client thread is one HTTP client.
+_connections = threading.local()
+
+
+@dataclass(frozen=True)
+class Response:
+    """One SCIM response as the benchmarks see it."""
+
+    status: int
+    seconds: float  # from sending the request to reading the whole response
+    body: dict | None
+    storage_requests: int | None  # the X-Storage-Requests header, when the server counts
+
+
+class RequestFailed(Exception):
+    def __init__(self, method: str, path: str, response: Response):
+        super().__init__(f"{method} {path} answered {response.status}: {response.body}")
+        self.response = response
 
 
 @dataclass(frozen=True)
@@ -33,35 +55,93 @@ class Endpoint:
     tenant_url: str
     token: str
 
-    def send(self, method: str, path: str, body: dict | None = None) -> tuple[float, dict | None]:
-        """Seconds from sending the request to reading the whole response, and the JSON body."""
+    def request(self, method: str, path: str, body: dict | None = None) -> Response:
+        """Send one request on this thread's keep-alive connection (reopened when the server closed it)."""
+        target = urlsplit(self.tenant_url)
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/scim+json"}
-        request = urllib.request.Request(self.tenant_url + path, data=data, method=method, headers=headers)
-        started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=30) as response:
-            payload = response.read()
-        return time.perf_counter() - started, json.loads(payload) if payload else None
+        for attempt in (1, 2):
+            connection = self._connection(target.hostname, target.port)
+            reused = connection.sock is not None
+            started = time.perf_counter()
+            try:
+                connection.request(method, target.path + path, body=data, headers=headers)
+                reply = connection.getresponse()
+                payload = reply.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                connection.close()
+                if reused and attempt == 1:
+                    continue  # the server closed an idle keep-alive connection: once more, fresh
+                raise
+            seconds = time.perf_counter() - started
+            counted = reply.getheader(request_count.HEADER)
+            return Response(
+                reply.status,
+                seconds,
+                json.loads(payload) if payload else None,
+                int(counted) if counted is not None else None,
+            )
+        raise AssertionError("unreachable")
+
+    def send(self, method: str, path: str, body: dict | None = None) -> tuple[float, dict | None]:
+        """Seconds taken and the JSON body; ``RequestFailed`` on a status of 400 or more."""
+        response = self.request(method, path, body)
+        if response.status >= 400:
+            raise RequestFailed(method, path, response)
+        return response.seconds, response.body
+
+    @staticmethod
+    def _connection(host: str, port: int) -> http.client.HTTPConnection:
+        pool = _connections.__dict__.setdefault("pool", {})
+        if (host, port) not in pool:
+            pool[(host, port)] = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_SECONDS)
+        return pool[(host, port)]
+
+
+@dataclass(frozen=True)
+class LocalHost:
+    """A running ``python -m scim.local_host``: its address, its table, each tenant's token."""
+
+    base_url: str
+    table_name: str
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def endpoint(self, tenant: str = TENANT) -> Endpoint:
+        return Endpoint(f"{self.base_url}/scim/{tenant}/v2", self.tokens[tenant])
 
 
 @contextmanager
-def local_endpoint() -> Iterator[Endpoint]:
-    """``python -m scim.local_host`` on a free port with a fresh table, deleted afterwards."""
-    token = secrets.token_urlsafe(32)
+def local_host(tenants: Iterable[str] = (TENANT,), settings: Mapping[str, str] | None = None) -> Iterator[LocalHost]:
+    """``python -m scim.local_host`` on a free port with a fresh table (deleted afterwards).
+
+    ``settings`` are added to its environment, e.g. ``{"SCIM_COUNT_STORAGE_REQUESTS": "1"}``.
+    """
+    tokens = {tenant: secrets.token_urlsafe(32) for tenant in tenants}
     table_name = "bench" + uuid.uuid4().hex[:12]
     environment = {
         **os.environ,
         "SCIM_STORAGE_CONNECTION_STRING": AZURITE,
         "SCIM_TABLE_NAME": table_name,
-        "SCIM_TOKENS": json.dumps({TENANT: token}),
+        "SCIM_TOKENS": json.dumps(tokens),
+        **(settings or {}),
     }
+    service = TableServiceClient.from_connection_string(AZURITE)
+    service.create_table(table_name)
     try:
         with tempfile.TemporaryDirectory() as scratch, child_process(environment, Path(scratch) / "host.log") as base:
-            endpoint = Endpoint(f"{base}/scim/{TENANT}/v2", token)
-            endpoint.send("GET", user_name_filter("warm-up"))  # creates the table
-            yield endpoint
+            host = LocalHost(base, table_name, tokens)
+            for tenant in tenants:
+                host.endpoint(tenant).send("GET", user_name_filter("warm-up"))
+            yield host
     finally:
-        TableServiceClient.from_connection_string(AZURITE).delete_table(table_name)
+        service.delete_table(table_name)
+
+
+@contextmanager
+def local_endpoint(settings: Mapping[str, str] | None = None) -> Iterator[Endpoint]:
+    """The Tenant URL of one tenant on a ``local_host``."""
+    with local_host((TENANT,), settings) as host:
+        yield host.endpoint(TENANT)
 
 
 def user_name_filter(user_name: str) -> str:
@@ -69,9 +149,17 @@ def user_name_filter(user_name: str) -> str:
     return "/Users?filter=" + quote_plus('userName eq "' + user_name + '"')
 
 
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of already sorted values."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(int(len(sorted_values) * fraction + 0.999999) - 1, 0)
+    return sorted_values[min(rank, len(sorted_values) - 1)]
+
+
 def summary(name: str, seconds: list[float]) -> str:
     """Count, median and p95 of a list of durations, in milliseconds."""
     milliseconds = sorted(value * 1000 for value in seconds)
     median = milliseconds[len(milliseconds) // 2]
-    p95 = milliseconds[max(int(len(milliseconds) * 0.95) - 1, 0)]
+    p95 = percentile(milliseconds, 0.95)
     return f"{name:<32} n={len(milliseconds):<6} median={median:7.2f} ms  p95={p95:7.2f} ms"

@@ -405,17 +405,42 @@ def child_process(
     The child runs from the project root with ``environ`` as its whole environment and its output
     in ``log_path``; a child that exits or does not listen in time raises ``RuntimeError`` with it.
     """
+    port = free_port(host)
+    command = [sys.executable, "-m", "scim.local_host", "--host", host, "--port", str(port)]
+    with listening_process(command, environ, log_path, (host, port), "the local host", startup_timeout=startup_timeout):
+        yield f"http://{host}:{port}"
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A TCP port that is free on ``host`` now, for a child process to listen on."""
     with socket.socket() as probe:
         probe.bind((host, 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "scim.local_host", "--host", host, "--port", str(port)]
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def listening_process(
+    command: list[str],
+    environ: Mapping[str, str],
+    log_path: Path,
+    address: tuple[str, int],
+    name: str,
+    *,
+    startup_timeout: float = 20,
+) -> Iterator[subprocess.Popen]:
+    """Run ``command``, a server listening on ``address``, from the project root until the block
+    ends, then terminate it (kill it after 10 s); its output goes to ``log_path``.
+
+    A process that exits or does not listen within ``startup_timeout`` seconds raises
+    ``RuntimeError`` naming it ``name``, with its output.
+    """
     with log_path.open("wb") as output:
         process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=dict(environ), stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        _wait_until_listening(process, host, port, log_path, startup_timeout)
-        yield f"http://{host}:{port}"
+        _wait_until_listening(process, address, log_path, startup_timeout, name)
+        yield process
     finally:
         process.terminate()
         try:
@@ -425,17 +450,19 @@ def child_process(
             process.wait()
 
 
-def _wait_until_listening(process: subprocess.Popen, host: str, port: int, log_path: Path, timeout: float) -> None:
+def _wait_until_listening(
+    process: subprocess.Popen, address: tuple[str, int], log_path: Path, timeout: float, name: str
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the local host exited with {process.returncode}:\n{log_path.read_text()}")
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            socket.create_connection((host, port), timeout=1).close()
+            socket.create_connection(address, timeout=1).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"the local host did not listen on port {port} within {timeout} s:\n{log_path.read_text()}")
+    raise RuntimeError(f"{name} did not listen on port {address[1]} within {timeout} s:\n{log_path.read_text()}")
 
 
 # --- command line -------------------------------------------------------------------------------
