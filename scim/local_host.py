@@ -373,6 +373,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     def log_message(self, format: str, *args: Any) -> None:
+        # The request line goes without its query string: filters carry user names and e-mail addresses.
+        args = tuple(re.sub(r"\?\S*", "", arg) if arg == getattr(self, "requestline", None) else arg for arg in args)
         logger.info("%s - %s", self.address_string(), format % args)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 MAX_BODY_BYTES = 1024 * 1024
+# The deepest a JSON body may nest; a SCIM message needs 6 (PATCH -> Operations -> value ->
+# extension -> manager -> value).
+MAX_JSON_DEPTH = 32
 TENANT_URL_PATTERN = re.compile(r"^(.*?/scim/[^/]+/v2)(?:/|$)", re.IGNORECASE)
 
 
@@ -52,11 +56,8 @@ class Call:
     service: ResourceService | None  # None on discovery routes
 
     def json_body(self) -> Any:
-        """The parsed JSON body; 400 invalidSyntax when it is not JSON."""
-        try:
-            return json.loads(self.request.get_body().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as problem:
-            raise InvalidSyntax(f"the body is not valid JSON: {problem}") from None
+        """The parsed JSON body; 400 invalidSyntax when it is not JSON (see ``parse_json_body``)."""
+        return parse_json_body(self.request.get_body())
 
     def query(self, name: str) -> str | None:
         """A query parameter by name in any letter case."""
@@ -70,6 +71,48 @@ class Call:
             return int(text)
         except ValueError:
             raise InvalidValue(f"{name} must be an integer") from None
+
+
+def parse_json_body(data: bytes) -> Any:
+    """A request body as JSON (RFC 8259) in UTF-8; anything else is 400 invalidSyntax, never a 500.
+
+    Refused besides malformed JSON: ``NaN`` and ``Infinity``, numbers past Python's 4,300 digits,
+    nesting deeper than ``MAX_JSON_DEPTH`` (before the parser's recursion limit or any model's),
+    and strings holding a lone surrogate (``"\\ud800"``), which UTF-8 cannot encode.
+    """
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as problem:
+        raise InvalidSyntax(f"the body is not valid JSON: {problem}") from None
+    except (ValueError, RecursionError):
+        raise InvalidSyntax(
+            f"the body is not JSON this service accepts: no NaN or Infinity, numbers of at most 4300 digits,"
+            f" nesting at most {MAX_JSON_DEPTH} deep"
+        ) from None
+    pending = [(value, 1)]
+    while pending:  # iteratively: a recursive walk is what deep nesting attacks
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _valid_text(item)
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidSyntax(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
+            if isinstance(item, dict):
+                for key in item:
+                    _valid_text(key)
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _valid_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidSyntax("the body holds a string that is not valid Unicode (a lone surrogate)") from None
 
 
 Handler = Callable[[Call], Reply]
@@ -274,8 +317,11 @@ def _reply_to(
     except StorageUnavailable:
         logger.warning("Storage unavailable for %s %s", request.method, _path_of(request))
         reply = _error_reply(ServiceUnavailable("storage is unavailable; retry later"))
-    except Exception:
-        logger.exception("Unexpected error for %s %s", request.method, _path_of(request))
+    except Exception as error:
+        # The exception's class and stack, not its message: messages may quote request data.
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        path, kind = _path_of(request), type(error).__name__
+        logger.error("Unexpected error for %s %s: %s\n%s", request.method, path, kind, stack)
         reply = _error_reply(ScimError("internal error", status=500))
     return reply
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scim.errors import InvalidPath, InvalidValue, NoTarget, NotFound, PreconditionFailed, ServiceUnavailable
+from scim.errors import (
+    InvalidPath,
+    InvalidValue,
+    NoTarget,
+    NotFound,
+    PreconditionFailed,
+    ServiceUnavailable,
+    TooMany,
+)
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import GROUP
 from scim.service import filter_syntax
@@ -30,6 +38,10 @@ from scim.service.resources import (
 )
 
 MEMBER_TYPES = ("User", "Group")
+# The most members one POST, PUT or PATCH may add or remove (400 tooMany beyond): each costs a
+# storage read and a third of a transaction's operations, so this bounds a request to well under a
+# minute; a 1 MiB body could otherwise name about 20,000. Clients send larger changes in batches.
+MAX_MEMBERS_PER_REQUEST = 5000
 
 
 @dataclass
@@ -90,6 +102,7 @@ class GroupService(ResourceService):
         """
         operations = self.patch_operations(body)
         attribute_operations, change = self._split(operations)
+        _check_member_count(change)
         # A membership-only change written in one transaction needs no read of the members it adds:
         # the transaction checks each one exists and writes nothing if one does not (see _apply).
         presume = not (attribute_operations or change.clear or change.remove_matching) and (
@@ -153,6 +166,7 @@ class GroupService(ResourceService):
         members = next((value for key, value in body.items() if key.lower() == "members"), None)
         if members:
             _record(change, "add", None, members)
+        _check_member_count(change)
         return change
 
     def _change_members(
@@ -262,6 +276,12 @@ class GroupService(ResourceService):
             }
             return sorted(chosen - added)
         return sorted(self._repository.memberships_present(tenant, group_id, sorted(change.remove - added)))
+
+
+def _check_member_count(change: MembershipChange) -> None:
+    """400 tooMany when one request names more members to add or remove than ``MAX_MEMBERS_PER_REQUEST``."""
+    if len(change.add) + len(change.remove) > MAX_MEMBERS_PER_REQUEST:
+        raise TooMany(f"a request may add or remove at most {MAX_MEMBERS_PER_REQUEST} members; send several")
 
 
 def _record(change: MembershipChange, op: str, path: Any, value: Any) -> None:

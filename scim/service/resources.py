@@ -24,6 +24,7 @@ from scim.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     ServiceUnavailable,
+    TooMany,
     Uniqueness,
 )
 from scim.models.base import ScimObject, attribute
@@ -65,6 +66,9 @@ ETAG_SUPPORTED = True  # ETag and meta.version on every resource; If-Match (412)
 MAX_WRITE_ATTEMPTS = 10
 FIRST_RETRY_PAUSE_SECONDS = 0.01
 MAX_RETRY_PAUSE_SECONDS = 0.5
+# The most operations one PATCH may carry (400 tooMany beyond). Entra and Okta send one per
+# changed attribute, and members as one operation with many values, so a few dozen at most.
+MAX_PATCH_OPERATIONS = 1000
 SERVER_ATTRIBUTES = frozenset({"schemas", "id", "meta", "groups"})
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -221,6 +225,8 @@ class ResourceService:
     def patch_operations(self, body: Any) -> list[PatchOperation]:
         """The operations of a PATCH body; 400 invalidSyntax when it is not a PatchOp message."""
         request = _message(PatchRequest, PATCH_OP_SCHEMA, body)
+        if len(request.operations) > MAX_PATCH_OPERATIONS:
+            raise TooMany(f"a PATCH may carry at most {MAX_PATCH_OPERATIONS} operations")
         return request.operations
 
     def _patch_attributes(
