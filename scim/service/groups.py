@@ -262,9 +262,11 @@ class GroupService(ResourceService):
     def _removals(self, tenant: str, group_id: str, change: MembershipChange, additions: list[Membership]) -> list[str]:
         """Current members the change removes; members absent already are no-ops."""
         added = {membership.member_id for membership in additions}
+        # Only resource ids can be members: removing anything else is a no-op, and never a storage key.
+        removing = {member_id for member_id in change.remove if is_resource_id(member_id)} - added
         if change.unread_removals:
             change.unread_removals = False  # once: a failed attempt is redone with the reads below
-            return sorted(change.remove - added)
+            return sorted(removing)
         if change.clear or change.remove_matching:
             current = self._repository.members(tenant, group_id)
             chosen = {
@@ -275,7 +277,7 @@ class GroupService(ResourceService):
                 or any(_member_matches(tree, m) for tree in change.remove_matching)
             }
             return sorted(chosen - added)
-        return sorted(self._repository.memberships_present(tenant, group_id, sorted(change.remove - added)))
+        return sorted(self._repository.memberships_present(tenant, group_id, sorted(removing)))
 
 
 def _check_member_count(change: MembershipChange) -> None:

@@ -507,7 +507,8 @@ def test_any_tenant_in_the_route_is_404_or_401_unless_it_is_the_tenant(
     route_params = {"tenant": tenant, **({"id": resource_id} if resource_id is not None else {})}
     request = target.request(method, f"scim/x/v2/{resource}", route_params=route_params, body=b"{}")
     trigger = TRIGGERS[(resource, resource_id is not None)]
-    allowed = {404, 401, 405} if tenant != target.tenant else ANY_CLIENT_ERROR | {200}
+    public = {200} if resource == "ServiceProviderConfig" else set()  # readable without a token, any tenant
+    allowed = {404, 401, 405} | public if tenant != target.tenant else ANY_CLIENT_ERROR | {200}
     target.answer(trigger, request, allowed)
 
 
@@ -566,3 +567,18 @@ TRIGGERS = {
     ("ServiceProviderConfig", False): function_app.service_provider_config,
     ("ServiceProviderConfig", True): function_app.service_provider_config,
 }
+
+
+@pytest.mark.parametrize("member", ["/", "#", "?", "\\", "a/b", "%2F", "\x00", "\u202e", "x" * 5000])
+@pytest.mark.parametrize("shape", ["value", "filter"])
+def test_removing_a_member_that_is_no_id_is_a_no_op_that_reaches_no_storage_key(target: Target, member, shape):
+    """Found by hypothesis: such a value became a RowKey (``mem:<group>:/``), and storage refused it (503)."""
+    if shape == "value":
+        operation = {"op": "remove", "path": "members", "value": [{"value": member}]}
+    else:
+        operation = {"op": "remove", "path": f"members[value eq {json.dumps(member)}]"}
+    path, params = route(target, "Groups", target.ids.group)
+    body = json.dumps({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]}).encode()
+
+    too_long = {400} if shape == "filter" and len(member) > 4000 else set()  # a path over 4096 characters
+    target.answer(function_app.group, target.request("PATCH", path, body=body, route_params=params), {204} | too_long)

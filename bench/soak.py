@@ -1,0 +1,363 @@
+"""Soak: minutes of mixed, Entra-like provisioning traffic from concurrent clients, over real HTTP
+through the local host on loopback; every answer is checked, then the stored rows are.
+
+    .venv/bin/python -m bench.soak [--seconds 180] [--clients 8] [--max-requests 500000] [--seed 1]
+
+Each client provisions users of its own (so that every answer can be predicted) into groups
+shared by all clients (so that membership changes race on the same group rows): Entra's lookup by
+userName before each change, creates, attribute PATCHes in Entra's shapes, disables, PUTs, reads,
+member additions and removals, group reads with excludedAttributes=members, listings by index and
+by cursor, and deletes. Any answer other than the one expected is an error; 429 and 503 are
+counted apart (and the request resent after Retry-After, at most 2 s), since they are the
+service's way of asking for a retry. Bounded by --seconds and --max-requests; every request times
+out after 60 s. Exits non-zero when there was an error or the stored state is inconsistent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import random
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote_plus, urlsplit
+
+from azure.data.tables import TableClient
+
+from bench.harness import AZURITE, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA, Endpoint, local_host, percentile
+
+GROUPS = 6
+USERS_PER_CLIENT = 40
+MAX_RETRIES_OF_ONE_REQUEST = 10
+MAX_RETRY_AFTER_SECONDS = 2.0
+
+
+@dataclass
+class Tally:
+    """What every client saw, merged under a lock."""
+
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    retry_answers: Counter = field(default_factory=Counter)  # status (429, 503) -> count
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def requests(self) -> int:
+        return sum(len(values) for values in self.seconds.values())
+
+    def record(self, name: str, seconds: float) -> None:
+        with self.lock:
+            self.seconds[name].append(seconds)
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.error_count += 1
+            if len(self.errors) < 20:
+                self.errors.append(text)
+
+    def retry_answer(self, status: int) -> None:
+        with self.lock:
+            self.retry_answers[status] += 1
+
+
+class Client:
+    """One provisioning client with users of its own; ``step`` sends one Entra-like exchange."""
+
+    def __init__(self, number: int, endpoint: Endpoint, group_ids: list[str], tally: Tally, seed: int):
+        self.endpoint, self.group_ids, self.tally = endpoint, group_ids, tally
+        self.random = random.Random(seed * 1000 + number)
+        self.names = [f"soak-{number}-{index}@example.com" for index in range(USERS_PER_CLIENT)]
+        self.ids: dict[str, str] = {}  # userName -> id, for the users that exist
+        self.memberships: set[tuple[str, str]] = set()  # (group id, user id) this client added
+        self.steps: list[tuple[float, Callable[[], None]]] = [
+            (3, self.provision),
+            (4, self.update),
+            (2, self.read_user),
+            (1, self.disable_or_enable),
+            (0.5, self.replace_user),
+            (3, self.add_to_group),
+            (1.5, self.remove_from_group),
+            (1, self.read_group),
+            (1, self.find_group),
+            (0.5, self.delete_user),
+            (0.3, self.list_by_index),
+            (0.2, self.list_by_cursor),
+        ]
+
+    # --- one request ------------------------------------------------------------------------
+
+    def send(self, name: str, method: str, path: str, body: dict | None, expected: int) -> dict | None:
+        """Send, resending after 429/503; record the latency; an unexpected status is an error."""
+        for _ in range(MAX_RETRIES_OF_ONE_REQUEST):
+            try:
+                response = self.endpoint.request(method, path, body)
+            except OSError as problem:
+                self.tally.error(f"{name}: {method} {path}: {type(problem).__name__}")
+                return None
+            self.tally.record(name, response.seconds)
+            if response.status in (429, 503):
+                self.tally.retry_answer(response.status)
+                time.sleep(min(MAX_RETRY_AFTER_SECONDS, 1.0))
+                continue
+            if response.status != expected:
+                detail = (response.body or {}).get("detail", "")
+                self.tally.error(f"{name}: {method} {urlsplit(path).path} answered {response.status}: {detail}")
+                return None
+            return response.body if response.body is not None else {}
+        self.tally.error(f"{name}: still 429/503 after {MAX_RETRIES_OF_ONE_REQUEST} attempts")
+        return None
+
+    def lookup(self, user_name: str) -> None:
+        """Entra's query before each change; the answer must match what this client knows."""
+        path = "/Users?filter=" + quote_plus(f'userName eq "{user_name}"')
+        listed = self.send("lookup", "GET", path, None, 200)
+        if listed is not None and listed.get("totalResults") != (1 if user_name in self.ids else 0):
+            self.tally.error(
+                f"lookup: {listed.get('totalResults')} results for a user that should "
+                f"{'' if user_name in self.ids else 'not '}exist"
+            )
+
+    # --- steps --------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        weights = [weight for weight, _ in self.steps]
+        self.random.choices([action for _, action in self.steps], weights)[0]()
+
+    def existing(self) -> str | None:
+        return self.random.choice(sorted(self.ids)) if self.ids else None
+
+    def provision(self) -> None:
+        missing = [name for name in self.names if name not in self.ids]
+        if not missing:
+            return self.update()
+        user_name = self.random.choice(missing)
+        self.lookup(user_name)
+        body = {
+            "schemas": [USER_SCHEMA, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "userName": user_name,
+            "externalId": user_name.split("@")[0],
+            "active": True,
+            "displayName": f"Soak {user_name.split('@')[0]}",
+            "name": {"givenName": "Soak", "familyName": user_name.split("@")[0]},
+            "emails": [{"value": user_name, "type": "work", "primary": True}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Reliability"},
+        }
+        created = self.send("create", "POST", "/Users", body, 201)
+        if created is not None:
+            self.ids[user_name] = created["id"]
+        return None
+
+    def update(self) -> None:
+        user_name = self.existing()
+        if user_name is None:
+            return
+        self.lookup(user_name)
+        value = f"v{self.random.randrange(10**6)}"
+        operations = self.random.choice(
+            [
+                [{"op": "Replace", "path": "displayName", "value": f"Soak {value}"}],
+                [{"op": "Replace", "path": 'emails[type eq "work"].value', "value": f"{value}@example.com"}],
+                [{"op": "replace", "value": {"name.givenName": value, "title": "Engineer"}}],
+                [
+                    {
+                        "op": "Add",
+                        "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                        "value": value,
+                    }
+                ],
+            ]
+        )
+        body = {"schemas": [PATCH_OP_SCHEMA], "Operations": operations}
+        self.send("patch user", "PATCH", f"/Users/{self.ids[user_name]}", body, 200)
+
+    def read_user(self) -> None:
+        if (user_name := self.existing()) is not None:
+            self.send("get user", "GET", f"/Users/{self.ids[user_name]}", None, 200)
+
+    def disable_or_enable(self) -> None:
+        if (user_name := self.existing()) is not None:
+            self.lookup(user_name)
+            active = self.random.choice(["False", "True"])  # Entra's booleans as strings
+            body = {"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Replace", "path": "active", "value": active}]}
+            self.send("disable", "PATCH", f"/Users/{self.ids[user_name]}", body, 200)
+
+    def replace_user(self) -> None:
+        if (user_name := self.existing()) is not None:
+            body = {"schemas": [USER_SCHEMA], "userName": user_name, "active": True, "title": "Replaced"}
+            self.send("put user", "PUT", f"/Users/{self.ids[user_name]}", body, 200)
+
+    def add_to_group(self) -> None:
+        if (user_name := self.existing()) is not None:
+            group_id, user_id = self.random.choice(self.group_ids), self.ids[user_name]
+            body = {
+                "schemas": [PATCH_OP_SCHEMA],
+                "Operations": [{"op": "Add", "path": "members", "value": [{"value": user_id}]}],
+            }
+            if self.send("add member", "PATCH", f"/Groups/{group_id}", body, 204) is not None:
+                self.memberships.add((group_id, user_id))
+
+    def remove_from_group(self) -> None:
+        if not self.memberships:
+            return self.add_to_group()
+        group_id, user_id = self.random.choice(sorted(self.memberships))
+        operation = self.random.choice(
+            [
+                {"op": "Remove", "path": f'members[value eq "{user_id}"]'},
+                {"op": "Remove", "path": "members", "value": [{"value": user_id}]},
+            ]
+        )
+        body = {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]}
+        if self.send("remove member", "PATCH", f"/Groups/{group_id}", body, 204) is not None:
+            self.memberships.discard((group_id, user_id))
+        return None
+
+    def read_group(self) -> None:
+        group_id = self.random.choice(self.group_ids)
+        self.send("get group", "GET", f"/Groups/{group_id}?excludedAttributes=members", None, 200)
+
+    def find_group(self) -> None:
+        number = self.random.randrange(GROUPS)
+        path = "/Groups?excludedAttributes=members&filter=" + quote_plus(f'displayName eq "Soak group {number}"')
+        listed = self.send("find group", "GET", path, None, 200)
+        if listed is not None and listed.get("totalResults") != 1:
+            self.tally.error(f"find group: {listed.get('totalResults')} results for an existing group")
+
+    def delete_user(self) -> None:
+        if (user_name := self.existing()) is not None:
+            user_id = self.ids[user_name]
+            if self.send("delete user", "DELETE", f"/Users/{user_id}", None, 204) is not None:
+                del self.ids[user_name]
+                self.memberships = {(g, u) for g, u in self.memberships if u != user_id}
+
+    def list_by_index(self) -> None:
+        self.send("list (index)", "GET", f"/Users?startIndex={self.random.randrange(1, 50)}&count=50", None, 200)
+
+    def list_by_cursor(self) -> None:
+        page = self.send("list (cursor)", "GET", "/Users?cursor=&count=50", None, 200)
+        if page is not None and page.get("nextCursor"):
+            self.send("list (cursor)", "GET", f"/Users?count=50&cursor={quote_plus(page['nextCursor'])}", None, 200)
+
+
+def run(seconds: float, clients: int, max_requests: int, seed: int = 1, out=sys.stdout) -> dict:
+    """Soak a fresh local host; returns the figures printed."""
+    with local_host() as host:
+        endpoint = host.endpoint()
+        address = ipaddress.ip_address(urlsplit(endpoint.tenant_url).hostname)
+        assert address.is_loopback, "the soak runs on loopback only"
+        tally = Tally()
+        group_ids = []
+        for number in range(GROUPS):
+            _, created = endpoint.send(
+                "POST", "/Groups", {"schemas": [GROUP_SCHEMA], "displayName": f"Soak group {number}"}
+            )
+            group_ids.append(created["id"])
+        workers = [Client(number, endpoint, group_ids, tally, seed) for number in range(clients)]
+        deadline = time.monotonic() + seconds
+        started = time.monotonic()
+
+        def work(client: Client) -> None:
+            while time.monotonic() < deadline and tally.requests < max_requests:
+                client.step()
+
+        threads = [threading.Thread(target=work, args=(client,), daemon=True) for client in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=seconds + 120)
+        elapsed = time.monotonic() - started
+        hung = sum(thread.is_alive() for thread in threads)
+        if hung:
+            tally.error(f"{hung} clients did not finish within {seconds + 120:.0f} s")
+        problems = check_stored_state(host.table_name, workers)
+    figures = figures_of(tally, elapsed, clients, problems)
+    report(figures, tally, out)
+    return figures
+
+
+def check_stored_state(table_name: str, workers: list[Client]) -> list[str]:
+    """The integrity check of tests/reliability, and every client's users and memberships as stored."""
+    from tests.reliability.integrity import integrity_problems, read_state
+
+    state = read_state(TableClient.from_connection_string(AZURITE, table_name), "bench")
+    problems = integrity_problems(state)
+    expected_users = {user_id for worker in workers for user_id in worker.ids.values()}
+    if state.ids("User") != expected_users:
+        problems.append(f"stored users differ from the clients': {len(state.ids('User'))} vs {len(expected_users)}")
+    expected_members = {pair for worker in workers for pair in worker.memberships}
+    if state.memberships != expected_members:
+        problems.append(f"stored memberships differ: {len(state.memberships)} vs {len(expected_members)}")
+    return problems
+
+
+def figures_of(tally: Tally, elapsed: float, clients: int, problems: list[str]) -> dict:
+    every = sorted(value * 1000 for values in tally.seconds.values() for value in values)
+    per_operation = {}
+    for name, values in sorted(tally.seconds.items()):
+        milliseconds = sorted(value * 1000 for value in values)
+        per_operation[name] = {
+            "requests": len(milliseconds),
+            "p50_ms": round(percentile(milliseconds, 0.50), 1),
+            "p95_ms": round(percentile(milliseconds, 0.95), 1),
+            "p99_ms": round(percentile(milliseconds, 0.99), 1),
+        }
+    return {
+        "seconds": round(elapsed, 1),
+        "clients": clients,
+        "requests": tally.requests,
+        "requests_per_second": round(tally.requests / elapsed, 1) if elapsed else 0.0,
+        "errors": tally.error_count,
+        "retry_answers": {str(status): count for status, count in sorted(tally.retry_answers.items())},
+        "p50_ms": round(percentile(every, 0.50), 1),
+        "p95_ms": round(percentile(every, 0.95), 1),
+        "p99_ms": round(percentile(every, 0.99), 1),
+        "max_ms": round(every[-1], 1) if every else 0.0,
+        "stored_state_problems": len(problems),
+        "operations": per_operation,
+    }
+
+
+def report(figures: dict, tally: Tally, out) -> None:
+    print(
+        f"soak: {figures['requests']} requests in {figures['seconds']} s from {figures['clients']} clients "
+        f"({figures['requests_per_second']}/s); errors {figures['errors']}; "
+        f"429/503 answers {figures['retry_answers'] or 'none'}; "
+        f"stored-state problems {figures['stored_state_problems']}",
+        file=out,
+    )
+    print(
+        f"latency ms: p50 {figures['p50_ms']}  p95 {figures['p95_ms']}  p99 {figures['p99_ms']}  "
+        f"max {figures['max_ms']}",
+        file=out,
+    )
+    print(f"{'operation':<16}{'requests':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}", file=out)
+    for name, values in figures["operations"].items():
+        print(
+            f"{name:<16}{values['requests']:>10}{values['p50_ms']:>9}{values['p95_ms']:>9}{values['p99_ms']:>9}",
+            file=out,
+        )
+    for text in tally.errors:
+        print(f"error: {text}", file=out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=180, help="how long to run (default 180)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--max-requests", type=int, default=500_000, help="stop after this many (default 500000)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the clients' choices (default 1)")
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    arguments = parser.parse_args()
+    figures = run(arguments.seconds, arguments.clients, arguments.max_requests, arguments.seed)
+    if arguments.json:
+        print(json.dumps(figures, indent=2))
+    return 0 if figures["errors"] == 0 and figures["stored_state_problems"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
