@@ -15,6 +15,7 @@ from scim.errors import (
     NoTarget,
     NotFound,
     PreconditionFailed,
+    ScimError,
     ServiceUnavailable,
     TooMany,
 )
@@ -26,6 +27,7 @@ from scim.service.ports import (
     MemberMissing,
     Membership,
     ResourceMissing,
+    StorageUnavailable,
     StoredResource,
     VersionConflict,
 )
@@ -83,7 +85,13 @@ class GroupService(ResourceService):
         created = super().create(tenant, body)
         if not members:
             return created
-        return self._apply(tenant, created.id, members, [], None, fallback=created)
+        try:
+            return self._apply(tenant, created.id, members, [], None, fallback=created)
+        except (ScimError, StorageUnavailable):
+            # Not all members could be added: the group goes too, so that the request changed
+            # nothing and the client's retry creates it whole instead of finding its name taken.
+            self._undo_create(tenant, created.id)
+            raise
 
     def replace(self, tenant: str, group_id: str, body: Any, if_match: str | None = None) -> StoredResource:
         """RFC 7644 section 3.5.1: attributes and the whole member list are replaced."""

@@ -7,6 +7,7 @@ and attribute selection. ``UserService`` and ``GroupService`` add what is partic
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import re
 import time
@@ -23,6 +24,7 @@ from scim.errors import (
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
+    ScimError,
     ServiceUnavailable,
     TooMany,
     Uniqueness,
@@ -43,6 +45,7 @@ from scim.service.ports import (
     KeyTaken,
     ResourceRepository,
     ResourceTooLarge,
+    StorageUnavailable,
     StoredResource,
     VersionConflict,
 )
@@ -57,6 +60,8 @@ from scim.service.query import (  # noqa: F401 (re-exported: what ServiceProvide
     ResourceQuery,
 )
 from scim.service.selection import Selection
+
+logger = logging.getLogger(__name__)
 
 EVERYTHING = Selection()  # every attribute returned by default
 ETAG_SUPPORTED = True  # ETag and meta.version on every resource; If-Match (412), If-None-Match (304)
@@ -122,7 +127,23 @@ class ResourceService:
         now = self._clock()
         resource = StoredResource(self.name, self._new_id(), attributes, now, now, new=True)
         with _write_outcomes():
-            return self._repository.insert(tenant, resource, self._indexes(attributes))
+            try:
+                return self._repository.insert(tenant, resource, self._indexes(attributes))
+            except StorageUnavailable:
+                # The insert may have happened with its answer lost: undone, the client's retry
+                # creates the resource instead of finding its unique value taken (409).
+                self._undo_create(tenant, resource.id)
+                raise
+
+    def _undo_create(self, tenant: str, resource_id: str) -> None:
+        """Delete a resource this request created (or may have) before failing. Best effort:
+        when storage fails again the resource stays, and a retried create is answered 409."""
+        try:
+            self.delete(tenant, resource_id)
+        except NotFound:
+            pass  # never stored
+        except (ScimError, StorageUnavailable):
+            logger.warning("Could not undo the create of %s %s", self.name, resource_id)
 
     def get(self, tenant: str, resource_id: str) -> StoredResource:
         """RFC 7644 section 3.4.1: the resource, or 404."""

@@ -47,6 +47,20 @@ def check_created(state: TenantState, context: dict[str, Any]) -> None:
     assert [attributes["userName"] for attributes in state.resources.values()] == ["new.user@example.com"]
 
 
+def prepare_two_users(users: Client, groups: Client) -> dict[str, Any]:
+    return {"members": [created(users, user_body(f"member{number}"))["id"] for number in range(2)]}
+
+
+def create_group_with_members(users: Client, groups: Client, context: dict[str, Any]):
+    return groups.call("POST", body=group_body("Founders", members=[{"value": m} for m in context["members"]]))
+
+
+def check_group_created(state: TenantState, context: dict[str, Any]) -> None:
+    (group_id,) = state.ids("Group")
+    assert state.resources[("Group", group_id)]["displayName"] == "Founders"
+    assert state.members(group_id) == set(context["members"])
+
+
 def prepare_user_in_group(users: Client, groups: Client) -> dict[str, Any]:
     user = created(users, user_body("old.name@example.com", externalId="ext-old"))
     group = created(groups, group_body("Team"))
@@ -124,6 +138,7 @@ def check_group_deleted(state: TenantState, context: dict[str, Any]) -> None:
 
 OPERATIONS = {
     "create": Operation(prepare_nothing, create_user, (201,), check_created),
+    "create-group-with-members": Operation(prepare_two_users, create_group_with_members, (201,), check_group_created),
     "patch-moving-indexes": Operation(prepare_user_in_group, rename_user, (200,), check_renamed),
     "membership-patch": Operation(prepare_group_and_users, change_members, (204,), check_members_changed),
     "delete-user": Operation(prepare_user_in_groups, delete_user, (204,), check_user_deleted),
@@ -132,10 +147,11 @@ OPERATIONS = {
 
 
 def retry_statuses(name: str, lost: str, operation: Operation) -> tuple[int, ...]:
-    """What the retry may answer. When storage did the last write but its answer was lost, the
-    retry finds that work done: a create finds its userName taken (409), a delete finds the
-    resource gone (404). The stored state is the completed one either way."""
-    if lost == "response" and name == "create":
+    """What the retry may answer. A create whose writes all happened but whose answer failed (lost,
+    or the read that renders it failed) finds its unique name taken: 409, allowed only when the
+    fault left the completed state (checked by the caller). A delete whose last write happened but
+    whose answer was lost finds the resource gone: 404. The stored state is the completed one."""
+    if name.startswith("create"):
         return (*operation.completed, 409)
     if lost == "response" and name.startswith("delete"):
         return (*operation.completed, 404)
@@ -183,12 +199,14 @@ def test_failing_each_storage_request_in_turn_leaves_a_state_the_retry_completes
         if first.status_code == 503:
             assert first.headers["Retry-After"].isdigit(), where
             assert json_of(first)["status"] == "503", where
-        assert_integrity(table, tenant, pending_deletes_allowed=True)
+        after_fault = assert_integrity(table, tenant, pending_deletes_allowed=True)
 
         with serving(table):
             retried = operation.send(users, groups, context)
 
         assert retried.status_code in retry_statuses(name, lost, operation), where
+        if retried.status_code == 409:  # only when the interrupted create had completed
+            operation.check(after_fault, context)
         operation.check(assert_integrity(table, tenant), context)
 
 
