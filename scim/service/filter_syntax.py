@@ -260,7 +260,15 @@ class _Parser:
         if self.peek().kind == "[":
             if in_brackets:
                 raise self.error(f"value filters do not nest: '[' at position {self.peek().position}")
-            return self.value_path(path, token, depth)
+            value_path = self.value_path(path, token, depth)
+            sub = _SUB_ATTRIBUTE.fullmatch(self.peek().text) if self.peek().kind == "word" else None
+            if sub is None:
+                return value_path
+            # Entra filters users by 'emails[type eq "work"].value eq "x"': the same element must
+            # satisfy the bracketed filter and the comparison on its sub-attribute.
+            self.take()
+            condition = self.attribute_expression(AttrPath(None, sub["name"]))
+            return ValuePath(value_path.path, And(value_path.filter, condition))
         return self.attribute_expression(path)
 
     def group(self, depth: int, in_brackets: bool) -> Node:

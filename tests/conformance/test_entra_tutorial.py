@@ -210,3 +210,11 @@ def test_discover_schema(served, tenant: str, tokens: dict[str, str]):
 
     assert body["schemas"] == [LIST_RESPONSE]
     assert {schema["id"] for schema in body["Resources"]} == {USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_SCHEMA}
+
+
+def test_get_user_by_work_email_query(users_api: Client, user: dict):
+    work_email = CREATE_USER["emails"][0]["value"]
+
+    body = json_of(users_api.call("GET", params={"filter": f'emails[type eq "work"].value eq "{work_email}"'}))
+
+    assert (body["totalResults"], body["Resources"][0]["id"]) == (1, user["id"])

@@ -217,7 +217,6 @@ MALFORMED_FILTERS = [
     'emails[type eq "x"',
     'emails type eq "x"]',
     "emails[]",
-    'emails[type eq "x"].value eq "y"',
     'name.givenName[type eq "x"]',
     "a.b.c pr",
     "1abc pr",
@@ -430,3 +429,12 @@ def test_single_equality_is_a_conjunction_of_equalities():
 )
 def test_other_filters_are_not_conjunctions_of_equalities(text: str):
     assert is_conjunction_of_equalities(parse_filter(text)) is None
+
+
+def test_entra_work_email_filter_matches_the_work_element_only():
+    tree = parse_filter('emails[type eq "work"].value eq "a@x.com"')
+    user = {"emails": [{"type": "home", "value": "a@x.com"}, {"type": "work", "value": "b@x.com"}]}
+    work = {"emails": [{"type": "work", "value": "A@x.com"}]}
+
+    assert matches(tree, work, case_exact=lambda path: False)
+    assert not matches(tree, user, case_exact=lambda path: False)
