@@ -19,7 +19,7 @@ from urllib.parse import quote_plus, urlsplit
 from azure.data.tables import TableServiceClient
 
 from scim.local_host import child_process
-from scim.storage import request_count
+from scim.platform import request_count
 
 AZURITE = "UseDevelopmentStorage=true"
 TENANT = "bench"

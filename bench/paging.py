@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from bench.harness import USER_SCHEMA, Endpoint, local_endpoint
-from scim.storage import request_count
+from scim.platform import request_count
 
 
 @dataclass

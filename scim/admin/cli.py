@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
-from scim.auth.credentials import azure_credential
 from scim.auth.records import InvalidRecord, TenantCredentials, is_tenant_slug
+from scim.platform.credentials import azure_credential
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7071"
 DEFAULT_SETTINGS_FILE = "local.settings.json"

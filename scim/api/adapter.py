@@ -22,10 +22,10 @@ from scim.auth.records import is_tenant_slug
 from scim.auth.tokens import authenticate
 from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, ScimError, ServiceUnavailable
 from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
+from scim.platform import request_count
 from scim.service import discovery
 from scim.service.ports import StorageUnavailable, StoredResource
 from scim.service.resources import ListRequest, ResourceService, Selection, matches_if_none_match
-from scim.storage import request_count
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ def _serve(
     """Authenticate (unless ``public``), dispatch on the method, turn every outcome into a SCIM response.
 
     With ``SCIM_COUNT_STORAGE_REQUESTS=1`` (benchmarks only) the response says in
-    ``X-Storage-Requests`` how many storage requests it took; see ``scim.storage.request_count``.
+    ``X-Storage-Requests`` how many storage requests it took; see ``scim.platform.request_count``.
     """
     if not request_count.enabled():
         return _http_response(_reply_to(request, service_of, handlers, public))

@@ -17,8 +17,8 @@ from typing import Any
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 
 from scim.auth.cache import StoreUnavailable, TenantCache
-from scim.auth.credentials import azure_credential
 from scim.auth.records import NO_CREDENTIALS, InvalidRecord, TenantCredentials, is_tenant_slug, secret_name
+from scim.platform.credentials import azure_credential
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient
 
-from scim.auth.credentials import azure_credential
-from scim.storage import request_count
+from scim.platform import request_count
+from scim.platform.credentials import azure_credential
 
 # A few quick retries inside the SDK; the HTTP adapter turns what still fails into 503. The SDK
 # retries reads, single-entity writes and, on 500/503/504, transactions; it waits 0 s, 0.8 s, 1.6 s
@@ -57,7 +57,7 @@ def table_client_from_settings(**client_options: Any) -> TableClient:
     In Azure, ``SCIM_STORAGE_TABLE_ENDPOINT`` (``https://<account>.table.core.windows.net``) is
     reached with the managed identity; otherwise ``SCIM_STORAGE_CONNECTION_STRING`` is used
     (default: Azurite). ``SCIM_COUNT_STORAGE_REQUESTS=1`` adds a per-retry policy that counts
-    every request (see ``scim.storage.request_count``); without it nothing is added.
+    every request (see ``scim.platform.request_count``); without it nothing is added.
     """
     table_name = os.environ.get("SCIM_TABLE_NAME", "scim")
     options = {**SDK_RETRY_SETTINGS, **client_options}

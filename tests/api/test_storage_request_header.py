@@ -11,9 +11,10 @@ import pytest
 from scim.api import dependencies
 from scim.auth.tokens import SettingsTokenSource
 from scim.models.user import USER_SCHEMA
+from scim.platform import request_count
 from scim.service.groups import GroupService
 from scim.service.users import UserService
-from scim.storage import request_count, tables
+from scim.storage import tables
 from scim.storage.resources import TableResourceRepository
 from tests.api.http_client import Client, json_of
 from tests.storage_requests import RequestCounter
