@@ -59,7 +59,7 @@ class TenantCredentials:
     def to_setting_value(self) -> str | dict[str, str]:
         """The shortest form for ``SCIM_TOKENS``: the bare token when that is all there is."""
         record = self.to_json()
-        return self.current if record.keys() == {"current"} else record
+        return record["current"] if record.keys() == {"current"} else record
 
     @classmethod
     def from_json(cls, value: Any) -> TenantCredentials:

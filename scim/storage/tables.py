@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
-from azure.core.pipeline.transport import RequestsTransport
+from azure.core.rest import HttpRequest, HttpResponse
 from azure.data.tables import TableClient
+
+if TYPE_CHECKING:
+    # azure-core hands out RequestsTransport through a module __getattr__, which type checkers
+    # see as Any; the class itself lives (typed) in this private module.
+    from azure.core.pipeline.transport._requests_basic import RequestsTransport
+else:
+    from azure.core.pipeline.transport import RequestsTransport
 
 from scim.platform import request_count
 from scim.platform.credentials import azure_credential
@@ -27,10 +35,10 @@ MAX_RETRY_PAUSE_SECONDS = 4
 logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 
-class StorageRequestCounter(SansIOHTTPPolicy):
+class StorageRequestCounter(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     """Counts each HTTP request the client sends, retries included, into ``request_count``."""
 
-    def on_request(self, request: Any) -> None:
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         request_count.record_request()
 
 
@@ -42,7 +50,7 @@ class StorageTransport(RequestsTransport):
     answered 503 with Retry-After.
     """
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("connection_timeout", CONNECTION_TIMEOUT_SECONDS)
         kwargs.setdefault("read_timeout", READ_TIMEOUT_SECONDS)
         super().__init__(**kwargs)
