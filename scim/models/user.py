@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from scim.models import tolerances
 from scim.models.base import Scim, ScimObject
 from scim.models.common import Meta, MultiValued, Reference
-from scim.service import tolerances
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -23,7 +23,6 @@ from scim.models.messages import PatchOperation
 from scim.models.resource_types import GROUP
 from scim.service import filter_syntax
 from scim.service.ports import (
-    ATOMIC_MEMBERSHIP_CHANGES,
     MemberMissing,
     Membership,
     ResourceMissing,
@@ -114,7 +113,7 @@ class GroupService(ResourceService):
         # A membership-only change written in one transaction needs no read of the members it adds:
         # the transaction checks each one exists and writes nothing if one does not (see _apply).
         presume = not (attribute_operations or change.clear or change.remove_matching) and (
-            len(change.add) + len(change.remove) <= ATOMIC_MEMBERSHIP_CHANGES
+            len(change.add) + len(change.remove) <= self._repository.atomic_membership_changes
         )
         additions = self._validated_members(tenant, group_id, change, presume=presume)  # before any write
         # Likewise the memberships to remove: if one is absent the transaction fails whole, and the

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim.errors import InvalidPath, InvalidValue, Mutability, NoTarget
+from scim.models import tolerances
 from scim.models.base import AttributeInfo, ScimObject, attribute
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import ResourceType
-from scim.service import tolerances
 from scim.service.filter_syntax import AttrPath, is_conjunction_of_equalities, matches, parse_patch_path
 
 

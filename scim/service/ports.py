@@ -57,11 +57,6 @@ class ResourceMissing(Exception):
     """The resource does not exist (any more)."""
 
 
-# Added plus removed members that change_memberships writes in one transaction, hence whole or not
-# at all: (100 operations per transaction - the group's touch) / 3 operations per added member.
-ATOMIC_MEMBERSHIP_CHANGES = 33
-
-
 class MemberMissing(Exception):
     """A member named in a membership change does not exist (any more)."""
 
@@ -80,6 +75,10 @@ class StorageUnavailable(Exception):
 
 class ResourceRepository(Protocol):
     """Resources of one tenant at a time, with their index entries kept in step atomically."""
+
+    # How many members (added plus removed) ``change_memberships`` writes in one transaction, hence
+    # whole or not at all; a larger change is written in several.
+    atomic_membership_changes: int
 
     def insert(self, tenant: str, resource: StoredResource, indexes: Sequence[IndexEntry]) -> StoredResource:
         """Store a new resource and its index entries together; ``KeyTaken`` if a unique one exists."""

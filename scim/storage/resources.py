@@ -36,7 +36,6 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from scim.service.ports import (
-    ATOMIC_MEMBERSHIP_CHANGES,
     IndexEntry,
     KeyTaken,
     MemberMissing,
@@ -53,6 +52,9 @@ JSON_CHUNK_CHARACTERS = 30_000
 # An entity group transaction holds at most 100 operations.
 MAX_TRANSACTION_OPERATIONS = 100
 MAX_JSON_CHUNKS = 30
+# Added plus removed members that change_memberships writes in one transaction, hence whole or not
+# at all: (100 operations per transaction - the group's touch) / 3 operations per added member.
+ATOMIC_MEMBERSHIP_CHANGES = (MAX_TRANSACTION_OPERATIONS - 1) // 3
 RANGE_FILTER = "PartitionKey eq @tenant and RowKey ge @low and RowKey lt @high"
 AFTER_FILTER = "PartitionKey eq @tenant and RowKey gt @low and RowKey lt @high"
 SERVICE_PARTITION = "_service"
@@ -63,6 +65,8 @@ T = TypeVar("T")
 
 class TableResourceRepository:
     """``ResourceRepository`` on one Azure Table."""
+
+    atomic_membership_changes = ATOMIC_MEMBERSHIP_CHANGES
 
     def __init__(self, table: TableClient):
         self._table = table
