@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
@@ -103,6 +104,25 @@ def attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
 def attribute(model: type[ScimObject], name: str) -> AttributeInfo | None:
     """The attribute of ``model`` called ``name`` in any letter case, or None."""
     return attributes(model).get(name.lower())
+
+
+def key_in_any_case(mapping: Mapping[Any, Any], name: str) -> str | None:
+    """The key of ``mapping`` that is ``name`` in any letter case (RFC 7643 section 2.1), or None.
+
+    ``name`` itself when present, else the first key equal to it but for case.
+    """
+    if name in mapping:
+        return name
+    folded = name.lower()
+    return next((key for key in mapping if isinstance(key, str) and key.lower() == folded), None)
+
+
+def value_in_any_case(container: Any, name: str) -> Any:
+    """``container[name]`` with the name matched in any letter case; None when absent or not a mapping."""
+    if not isinstance(container, dict) and not isinstance(container, Mapping):  # dict first: the common, fast case
+        return None
+    key = key_in_any_case(container, name)
+    return None if key is None else container[key]
 
 
 def _strip_annotated(annotation: Any) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from scim.errors import InvalidFilter
 from scim.models.base import AttributeInfo, ScimObject, attribute
 from scim.models.resource_types import ResourceType
-from scim.service.filter_syntax import And, AttrPath, Comparison, Node, Not, Or, Present, ValuePath
+from scim.service.filters.tree import And, AttrPath, Comparison, Node, Not, Or, Present, ValuePath
 
 # Not in what filters and sortBy see: memberships are rows of their own, and meta.location
 # depends on the URL a request came in by.

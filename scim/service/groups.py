@@ -21,7 +21,9 @@ from scim.errors import (
 )
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import GROUP
-from scim.service import filter_syntax
+from scim.service.filters.evaluator import matches
+from scim.service.filters.parser import parse_patch_path
+from scim.service.filters.tree import equalities_of_conjunction
 from scim.service.ports import (
     MemberMissing,
     Membership,
@@ -160,7 +162,7 @@ class GroupService(ResourceService):
                         attribute_operations.append(PatchOperation(op=operation.op, value=rest))
                     continue
             if operation.path is not None:
-                path = filter_syntax.parse_patch_path(operation.path)
+                path = parse_patch_path(operation.path)
                 if path.path.attribute.lower() == "members" and path.path.schema in (None, GROUP.schema):
                     _record(change, operation.op, path, operation.value)
                     continue
@@ -338,7 +340,7 @@ def _members_of_value(value: Any) -> list[tuple[str, str | None]]:
 
 def _ids_in_filter(tree: Any) -> list[str] | None:
     """The ids a ``members[value eq "id"]`` filter names (or None for any other filter)."""
-    equalities = filter_syntax.is_conjunction_of_equalities(tree)
+    equalities = equalities_of_conjunction(tree)
     if not equalities or len(equalities) != 1 or equalities[0].path.attribute.lower() != "value":
         return None
     value = equalities[0].value
@@ -347,4 +349,4 @@ def _ids_in_filter(tree: Any) -> list[str] | None:
 
 def _member_matches(tree: Any, member: Membership) -> bool:
     element = {"value": member.member_id, "type": member.member_type}
-    return filter_syntax.matches(tree, element, case_exact=lambda path: path.attribute.lower() == "value")
+    return matches(tree, element, case_exact=lambda path: path.attribute.lower() == "value")

@@ -16,7 +16,9 @@ from scim.models import tolerances
 from scim.models.base import AttributeInfo, ScimObject, attribute
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import ResourceType
-from scim.service.filter_syntax import AttrPath, is_conjunction_of_equalities, matches, parse_patch_path
+from scim.service.filters.evaluator import matches
+from scim.service.filters.parser import parse_patch_path
+from scim.service.filters.tree import AttrPath, equalities_of_conjunction
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,7 @@ def _new_element(target: Target, value: Any) -> dict[str, Any]:
     The element takes the filter's ``eq`` terms, e.g. ``emails[type eq "work"].value`` makes
     ``{"type": "work", "value": ...}``; a filter that is not a conjunction of ``eq`` cannot.
     """
-    equalities = is_conjunction_of_equalities(target.value_filter) if target.value_filter is not None else []
+    equalities = equalities_of_conjunction(target.value_filter) if target.value_filter is not None else []
     if target.value_filter is not None and not tolerances.CREATE_ELEMENT_FOR_UNMATCHED_FILTER:
         equalities = None
     if equalities is None:

@@ -32,9 +32,11 @@ from typing import Any
 
 from scim.errors import InvalidPath, InvalidValue, TooMany
 from scim.models.resource_types import ResourceType
-from scim.service import attribute_paths, filter_syntax
+from scim.service import attribute_paths
 from scim.service.cursors import CursorCodec, invalid_cursor
-from scim.service.filter_syntax import AttrPath, Comparison, Node
+from scim.service.filters.evaluator import matches
+from scim.service.filters.parser import parse_filter, parse_patch_path
+from scim.service.filters.tree import CORE_SCHEMA_PREFIX, And, AttrPath, Comparison, Node, Or
 from scim.service.ports import IndexEntry, ResourceRepository, StoredResource
 
 DEFAULT_PAGE_SIZE = 100
@@ -137,7 +139,7 @@ class ResourceQuery:
         """The filter's tree (None when there is none); 400 invalidFilter when it is not one we serve."""
         if text is None or not text.strip():
             return None
-        tree = filter_syntax.parse_filter(text)
+        tree = parse_filter(text)
         attribute_paths.check_filter(self._type, tree)
         return tree
 
@@ -208,10 +210,10 @@ class ResourceQuery:
 
     def _plan(self, node: Node) -> Plan | None:
         """The cheapest set of index lookups that finds every match of ``node``; None if there is none."""
-        if isinstance(node, filter_syntax.And):
+        if isinstance(node, And):
             plans = [plan for plan in (self._plan(node.left), self._plan(node.right)) if plan is not None]
             return min(plans, key=lambda plan: plan.rank, default=None)
-        if isinstance(node, filter_syntax.Or):
+        if isinstance(node, Or):
             left, right = self._plan(node.left), self._plan(node.right)
             return Union((left, right)) if left is not None and right is not None else None
         indexed = {attribute.lower(): attribute for attribute in ("id", *self._type.indexed)}
@@ -236,7 +238,7 @@ class ResourceQuery:
         return set(self._repository.find_ids(tenant, self._type.name, plan.attribute, entry.value, unique=entry.unique))
 
     def _satisfies(self, tree: Node, resource: StoredResource) -> bool:
-        return filter_syntax.matches(tree, self._document(resource), case_exact=self._case_exact)
+        return matches(tree, self._document(resource), case_exact=self._case_exact)
 
     def _case_exact(self, path: AttrPath) -> bool:
         return attribute_paths.is_case_exact(self._type, path)
@@ -266,7 +268,7 @@ class ResourceQuery:
         if order not in ("ascending", "descending"):
             raise InvalidValue("sortOrder is 'ascending' or 'descending'")
         try:
-            parsed = filter_syntax.parse_patch_path(sort_by.strip())
+            parsed = parse_patch_path(sort_by.strip())
         except InvalidPath:
             parsed = None
         info = attribute_paths.resolve(self._type, parsed.path) if parsed and not parsed.value_filter else None
@@ -307,7 +309,7 @@ class ResourceQuery:
 def _sort_value(document: dict[str, Any], path: AttrPath) -> Any:
     """The value to sort by: a multi-valued attribute gives its primary element, or else its first."""
     container = document
-    if path.schema is not None and not path.schema.lower().startswith(filter_syntax.CORE_SCHEMA_PREFIX):
+    if path.schema is not None and not path.schema.lower().startswith(CORE_SCHEMA_PREFIX):
         container = _named(document, path.schema)
     value = _named(container, path.attribute)
     if isinstance(value, list):

@@ -152,12 +152,6 @@ class ResourceService:
             raise NotFound(f"{self.name} {resource_id} not found")
         return resource
 
-    def query(
-        self, tenant: str, filter_text: str | None = None, start_index: int | None = None, count: int | None = None
-    ) -> Page:
-        """RFC 7644 section 3.4.2: filtered or full listing, one page of it, with the true total."""
-        return self.find(tenant, ListRequest(filter_text, start_index, count))
-
     def find(self, tenant: str, request: ListRequest) -> Page:
         """RFC 7644 sections 3.4.2 and 3.4.3 with RFC 9865 cursors: see ``scim.service.query``."""
         return self._queries.page(tenant, request)

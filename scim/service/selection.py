@@ -19,7 +19,7 @@ from typing import Any
 
 from scim.models.base import ScimObject, attribute
 from scim.models.resource_types import ResourceType
-from scim.service.filter_syntax import CORE_SCHEMA_PREFIX
+from scim.service.filters.tree import CORE_SCHEMA_PREFIX
 
 # A selection tree: lower-cased name -> the selected sub-attributes, or None for the whole attribute.
 Tree = dict[str, "Tree | None"]

@@ -13,6 +13,7 @@ from scim.auth.tokens import SettingsTokenSource
 from scim.models.user import USER_SCHEMA
 from scim.platform import request_count
 from scim.service.groups import GroupService
+from scim.service.query import ListRequest
 from scim.service.users import UserService
 from scim.storage import tables
 from scim.storage.resources import TableResourceRepository
@@ -81,6 +82,6 @@ def test_concurrent_requests_count_only_their_own(counted_client: Client):
 def test_requests_outside_a_served_request_are_not_counted(counted_client: Client, tenant: str):
     with request_count.counting() as count:
         pass
-    dependencies.current().users.query(tenant, 'userName eq "nobody"')
+    dependencies.current().users.find(tenant, ListRequest('userName eq "nobody"'))
 
     assert count() == 0

@@ -9,8 +9,9 @@ import uuid
 import pytest
 
 from scim.api import adapter
-from scim.service import filter_syntax, groups
+from scim.service import groups
 from scim.service.cursors import MAX_CURSOR_LENGTH
+from scim.service.filters.parser import parse_filter
 from scim.service.query import MAX_PAGE_SIZE
 from scim.service.resources import MAX_PATCH_OPERATIONS
 from scim.service.users import UserService
@@ -29,7 +30,7 @@ def filter_of_length(length: int) -> str:
 
 def test_the_filter_length_limit_is_the_parsers_default():
     # The service relies on these defaults; this test notices if they change.
-    defaults = filter_syntax.parse_filter.__kwdefaults__
+    defaults = parse_filter.__kwdefaults__
     assert (defaults["max_length"], defaults["max_depth"]) == (MAX_FILTER_LENGTH, MAX_FILTER_DEPTH)
 
 

@@ -7,7 +7,9 @@ import random
 import pytest
 
 from scim.errors import InvalidFilter, InvalidPath
-from scim.service.filter_syntax import (
+from scim.service.filters.evaluator import matches
+from scim.service.filters.parser import parse_filter, parse_patch_path
+from scim.service.filters.tree import (
     And,
     AttrPath,
     Comparison,
@@ -16,10 +18,7 @@ from scim.service.filter_syntax import (
     PatchPath,
     Present,
     ValuePath,
-    is_conjunction_of_equalities,
-    matches,
-    parse_filter,
-    parse_patch_path,
+    equalities_of_conjunction,
 )
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -417,18 +416,18 @@ def test_attribute_names_in_resource_match_case_insensitively():
 def test_conjunction_of_equalities_is_flattened():
     tree = parse_filter('userName eq "a" and (externalId eq "b" and id eq "c")')
 
-    assert [term.path.attribute for term in is_conjunction_of_equalities(tree)] == ["userName", "externalId", "id"]
+    assert [term.path.attribute for term in equalities_of_conjunction(tree)] == ["userName", "externalId", "id"]
 
 
 def test_single_equality_is_a_conjunction_of_equalities():
-    assert is_conjunction_of_equalities(parse_filter('userName eq "a"')) == [Comparison(path("userName"), "eq", "a")]
+    assert equalities_of_conjunction(parse_filter('userName eq "a"')) == [Comparison(path("userName"), "eq", "a")]
 
 
 @pytest.mark.parametrize(
     "text", ['userName eq "a" or id eq "b"', 'userName eq "a" and title pr', 'userName ne "a"', 'emails[type eq "w"]']
 )
 def test_other_filters_are_not_conjunctions_of_equalities(text: str):
-    assert is_conjunction_of_equalities(parse_filter(text)) is None
+    assert equalities_of_conjunction(parse_filter(text)) is None
 
 
 def test_entra_work_email_filter_matches_the_work_element_only():

@@ -12,6 +12,7 @@ from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
 from scim.service.groups import GroupService
+from scim.service.query import ListRequest
 from scim.service.resources import Selection
 from scim.service.users import UserService
 
@@ -62,7 +63,7 @@ def test_missing_display_name_is_invalid_value(groups: GroupService, tenant: str
 
 
 def test_filter_display_name_eq_finds_the_group(groups: GroupService, tenant: str, group_id: str):
-    page = groups.query(tenant, 'displayName eq "engineering"', None, None)
+    page = groups.find(tenant, ListRequest('displayName eq "engineering"'))
 
     assert [resource.id for resource in page.resources] == [group_id]
 
@@ -70,7 +71,7 @@ def test_filter_display_name_eq_finds_the_group(groups: GroupService, tenant: st
 def test_filter_external_id_eq_finds_the_group(groups: GroupService, tenant: str):
     created = groups.create(tenant, group_body(externalId="g-1"))
 
-    assert [r.id for r in groups.query(tenant, 'externalId eq "g-1"', None, None).resources] == [created.id]
+    assert [r.id for r in groups.find(tenant, ListRequest('externalId eq "g-1"')).resources] == [created.id]
 
 
 def test_create_with_members_adds_them(groups: GroupService, users: UserService, tenant: str):
@@ -85,7 +86,7 @@ def test_create_with_an_unknown_member_is_invalid_value_and_creates_nothing(grou
     with pytest.raises(InvalidValue):
         groups.create(tenant, group_body("Ghosts", members=values([str(uuid.uuid4())])))
 
-    assert groups.query(tenant, 'displayName eq "Ghosts"', None, None).total_results == 0
+    assert groups.find(tenant, ListRequest('displayName eq "Ghosts"')).total_results == 0
 
 
 def test_members_are_not_stored_in_the_group_json(groups: GroupService, users: UserService, tenant: str):

@@ -15,6 +15,7 @@ from scim.errors import InvalidFilter
 from scim.models.group import GROUP_SCHEMA
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scim.service.groups import GroupService
+from scim.service.query import ListRequest
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
 
@@ -55,7 +56,7 @@ def people(users: UserService, tenant: str) -> dict[str, str]:
 
 def found(users: UserService, tenant: str, filter_text: str) -> set[str]:
     """The user names a filter finds; totalResults must agree with them."""
-    page = users.query(tenant, filter_text)
+    page = users.find(tenant, ListRequest(filter_text))
     names = {resource.attributes["userName"] for resource in page.resources}
     assert page.total_results == len(names)
     return names
@@ -208,7 +209,7 @@ def test_groups_take_the_same_filters(groups: GroupService, tenant: str):
     for name in ("Engineering", "Sales", "Engineering Managers"):
         groups.create(tenant, {"schemas": [GROUP_SCHEMA], "displayName": name})
 
-    page = groups.query(tenant, 'displayName sw "engineering" and not (displayName co "managers")')
+    page = groups.find(tenant, ListRequest('displayName sw "engineering" and not (displayName co "managers")'))
 
     assert [resource.attributes["displayName"] for resource in page.resources] == ["Engineering"]
 
@@ -235,12 +236,12 @@ def test_groups_take_the_same_filters(groups: GroupService, tenant: str):
 )
 def test_invalid_filter_is_refused_with_a_detail_that_says_why(users, tenant, filter_text, detail):
     with pytest.raises(InvalidFilter, match=re.escape(detail)):
-        users.query(tenant, filter_text)
+        users.find(tenant, ListRequest(filter_text))
 
 
 def test_filter_on_members_is_refused_for_groups(groups: GroupService, tenant: str):
     with pytest.raises(InvalidFilter, match="filtering on 'members' is not supported"):
-        groups.query(tenant, 'members[value eq "x"]')
+        groups.find(tenant, ListRequest('members[value eq "x"]'))
 
 
 def test_indexed_and_scanned_plans_give_the_same_answers(users, tenant, people):

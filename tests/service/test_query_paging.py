@@ -52,7 +52,7 @@ def cost(counter: RequestCounter, action) -> int:
 def test_indexed_eq_inside_and_reads_only_that_user(users: UserService, tenant: str, request_counter):
     create_users(users, tenant, 30, title="Engineer")
 
-    requests = cost(request_counter, lambda: users.query(tenant, 'userName eq "user07" and title co "eng"'))
+    requests = cost(request_counter, lambda: users.find(tenant, ListRequest('userName eq "user07" and title co "eng"')))
 
     assert requests == 2  # the userName index row, the user
 
@@ -63,20 +63,20 @@ def test_or_of_indexed_equalities_reads_each_named_user(users: UserService, tena
 
     def run() -> None:
         nonlocal page
-        page = users.query(tenant, 'userName eq "user03" or userName eq "user04"')
+        page = users.find(tenant, ListRequest('userName eq "user03" or userName eq "user04"'))
 
     assert cost(request_counter, run) == 4
     assert sorted(r.attributes["userName"] for r in page.resources) == ["user03", "user04"]
 
 
 def test_id_eq_with_a_value_that_is_no_id_reads_nothing(users: UserService, tenant: str, request_counter):
-    assert cost(request_counter, lambda: users.query(tenant, 'id eq "../../etc"')) == 0
+    assert cost(request_counter, lambda: users.find(tenant, ListRequest('id eq "../../etc"'))) == 0
 
 
 def test_filter_without_index_reads_the_users_one_storage_page_at_a_time(users, tenant, request_counter):
     create_users(users, tenant, 30)
 
-    assert cost(request_counter, lambda: users.query(tenant, 'userName co "0"')) == 1
+    assert cost(request_counter, lambda: users.find(tenant, ListRequest('userName co "0"'))) == 1
 
 
 def test_scan_beyond_the_maximum_is_too_many(users, tenant, monkeypatch):
@@ -85,7 +85,7 @@ def test_scan_beyond_the_maximum_is_too_many(users, tenant, monkeypatch):
     monkeypatch.setattr(query, "SCAN_PAGE_SIZE", 2)
 
     with pytest.raises(TooMany, match="more than 3 Users"):
-        users.query(tenant, "title pr")
+        users.find(tenant, ListRequest("title pr"))
 
 
 # index paging
@@ -95,7 +95,7 @@ def test_start_index_and_count_page_a_scan_with_the_true_total(users: UserServic
     ids = create_users(users, tenant, 7, title="Engineer")
     create_users(users, f"{tenant}-x", 1)
 
-    page = users.query(tenant, 'title eq "engineer"', 3, 2)
+    page = users.find(tenant, ListRequest('title eq "engineer"', 3, 2))
 
     assert (page.total_results, page.start_index) == (7, 3)
     assert [resource.id for resource in page.resources] == ids[2:4]

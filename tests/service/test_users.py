@@ -9,6 +9,7 @@ import pytest
 from scim.errors import InvalidFilter, InvalidSyntax, InvalidValue, NotFound, PreconditionFailed, Uniqueness
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
+from scim.service.query import ListRequest
 from scim.service.resources import MAX_PAGE_SIZE
 from scim.service.users import UserService
 
@@ -109,7 +110,7 @@ def test_get_of_malformed_id_is_not_found(users: UserService, tenant: str):
 def test_filter_user_name_eq_matches_case_insensitively(users: UserService, tenant: str):
     created = users.create(tenant, user_body("Alice@Example.com"))
 
-    page = users.query(tenant, 'userName eq "alice@example.com"', None, None)
+    page = users.find(tenant, ListRequest('userName eq "alice@example.com"'))
 
     assert [resource.id for resource in page.resources] == [created.id]
     assert page.total_results == 1
@@ -118,25 +119,25 @@ def test_filter_user_name_eq_matches_case_insensitively(users: UserService, tena
 def test_filter_external_id_eq_matches_case_exactly(users: UserService, tenant: str):
     created = users.create(tenant, user_body(externalId="Ext-1"))
 
-    assert [r.id for r in users.query(tenant, 'externalId eq "Ext-1"', None, None).resources] == [created.id]
-    assert users.query(tenant, 'externalId eq "ext-1"', None, None).total_results == 0
+    assert [r.id for r in users.find(tenant, ListRequest('externalId eq "Ext-1"')).resources] == [created.id]
+    assert users.find(tenant, ListRequest('externalId eq "ext-1"')).total_results == 0
 
 
 def test_filter_id_eq_finds_the_user(users: UserService, tenant: str):
     created = users.create(tenant, user_body())
 
-    assert [r.id for r in users.query(tenant, f'id eq "{created.id}"', None, None).resources] == [created.id]
+    assert [r.id for r in users.find(tenant, ListRequest(f'id eq "{created.id}"')).resources] == [created.id]
 
 
 def test_filter_and_of_equalities_requires_both(users: UserService, tenant: str):
     users.create(tenant, user_body("alice", externalId="a-1"))
 
-    assert users.query(tenant, 'userName eq "alice" and externalId eq "a-1"', None, None).total_results == 1
-    assert users.query(tenant, 'userName eq "alice" and externalId eq "other"', None, None).total_results == 0
+    assert users.find(tenant, ListRequest('userName eq "alice" and externalId eq "a-1"')).total_results == 1
+    assert users.find(tenant, ListRequest('userName eq "alice" and externalId eq "other"')).total_results == 0
 
 
 def test_filter_on_unknown_user_name_returns_empty_page(users: UserService, tenant: str):
-    page = users.query(tenant, f'userName eq "{uuid.uuid4()}"', None, None)
+    page = users.find(tenant, ListRequest(f'userName eq "{uuid.uuid4()}"'))
 
     assert (page.total_results, page.resources) == (0, [])
 
@@ -145,25 +146,25 @@ def test_filter_without_an_indexed_equality_scans_the_tenants_users(users: UserS
     engineer = users.create(tenant, user_body("alice", title="Senior Engineer"))
     users.create(tenant, user_body("bob", title="Manager"))
 
-    page = users.query(tenant, 'title co "engineer"', None, None)
+    page = users.find(tenant, ListRequest('title co "engineer"'))
 
     assert (page.total_results, [r.id for r in page.resources]) == (1, [engineer.id])
 
 
 def test_filter_on_an_unknown_attribute_is_invalid_filter(users: UserService, tenant: str):
     with pytest.raises(InvalidFilter, match="unknown attribute 'favouriteColour'"):
-        users.query(tenant, 'favouriteColour eq "blue"', None, None)
+        users.find(tenant, ListRequest('favouriteColour eq "blue"'))
 
 
 def test_malformed_filter_is_invalid_filter(users: UserService, tenant: str):
     with pytest.raises(InvalidFilter):
-        users.query(tenant, 'userName eq "unterminated', None, None)
+        users.find(tenant, ListRequest('userName eq "unterminated'))
 
 
 def test_listing_pages_by_start_index_and_count_with_true_total(users: UserService, tenant: str):
     ids = sorted(users.create(tenant, user_body(f"user{number}")).id for number in range(5))
 
-    page = users.query(tenant, None, 2, 2)
+    page = users.find(tenant, ListRequest(None, 2, 2))
 
     assert page.total_results == 5
     assert page.start_index == 2
@@ -173,7 +174,7 @@ def test_listing_pages_by_start_index_and_count_with_true_total(users: UserServi
 def test_listing_with_count_zero_returns_only_the_total(users: UserService, tenant: str):
     users.create(tenant, user_body())
 
-    page = users.query(tenant, None, None, 0)
+    page = users.find(tenant, ListRequest(None, None, 0))
 
     assert (page.total_results, page.resources) == (1, [])
 
@@ -181,13 +182,13 @@ def test_listing_with_count_zero_returns_only_the_total(users: UserService, tena
 def test_listing_past_the_end_returns_no_resources_and_the_total(users: UserService, tenant: str):
     users.create(tenant, user_body())
 
-    page = users.query(tenant, None, 5, 10)
+    page = users.find(tenant, ListRequest(None, 5, 10))
 
     assert (page.total_results, page.resources) == (1, [])
 
 
 def test_listing_count_above_maximum_is_capped(users: UserService, tenant: str):
-    page = users.query(tenant, None, None, MAX_PAGE_SIZE + 50)
+    page = users.find(tenant, ListRequest(None, None, MAX_PAGE_SIZE + 50))
 
     assert page.resources == [] and page.total_results == 0
 
@@ -196,7 +197,7 @@ def test_filtered_results_page_too(users: UserService, tenant: str):
     users.create(tenant, user_body("alice", externalId="shared"))
     users.create(tenant, user_body("bob", externalId="shared"))
 
-    page = users.query(tenant, 'externalId eq "shared"', 2, 5)
+    page = users.find(tenant, ListRequest('externalId eq "shared"', 2, 5))
 
     assert page.total_results == 2
     assert len(page.resources) == 1
@@ -290,8 +291,8 @@ def test_patch_renaming_user_name_moves_the_lookup(users: UserService, tenant: s
 
     users.patch(tenant, created.id, patch_body({"op": "replace", "path": "userName", "value": "alicia"}))
 
-    assert users.query(tenant, 'userName eq "alice"', None, None).total_results == 0
-    assert users.query(tenant, 'userName eq "alicia"', None, None).total_results == 1
+    assert users.find(tenant, ListRequest('userName eq "alice"')).total_results == 0
+    assert users.find(tenant, ListRequest('userName eq "alicia"')).total_results == 1
 
 
 def test_patch_that_changes_nothing_keeps_the_version(users: UserService, tenant: str):
