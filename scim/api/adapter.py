@@ -21,6 +21,7 @@ from scim.api import dependencies
 from scim.auth.records import is_tenant_slug
 from scim.auth.tokens import authenticate
 from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, ScimError, ServiceUnavailable
+from scim.models.base import value_in_any_case
 from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
 from scim.platform import request_count
 from scim.service import discovery
@@ -61,7 +62,7 @@ class Call:
 
     def query(self, name: str) -> str | None:
         """A query parameter by name in any letter case."""
-        return next((value for key, value in self.request.params.items() if key.lower() == name.lower()), None)
+        return value_in_any_case(self.request.params, name)
 
     def integer_query(self, name: str) -> int | None:
         text = self.query(name)

@@ -30,6 +30,13 @@ class ResourceType:
                 return known, model
         return None
 
+    def schema_model(self, schema: str | None) -> tuple[str | None, type[ScimObject]] | None:
+        """Where the attributes of ``schema`` are kept and their model: (None, the core model) for the
+        core schema or no schema, (canonical URN, its model) for an extension; None when not served."""
+        if schema is None or schema.lower() == self.schema.lower():
+            return None, self.model
+        return self.extension(schema)
+
 
 USER = ResourceType(
     name="User",

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scim.models.base import value_in_any_case
+
 CREATE_ELEMENT_FOR_UNMATCHED_FILTER = True
 
 
@@ -41,7 +43,7 @@ def manager_value(value: Any) -> Any:
     if isinstance(value, str):
         return {"value": value} if value.strip() else None
     if isinstance(value, dict):
-        given = next((item for key, item in value.items() if key.lower() == "value"), None)
+        given = value_in_any_case(value, "value")
         if given is None or (isinstance(given, str) and not given.strip()):
             return None
     return value

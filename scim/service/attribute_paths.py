@@ -30,10 +30,8 @@ def resolve(resource_type: ResourceType, path: AttrPath) -> AttributeInfo | None
 
 def model_of(resource_type: ResourceType, schema: str | None) -> type[ScimObject] | None:
     """The model of the core schema (``schema`` None) or of an extension, or None when not served."""
-    if schema is None or schema.lower() == resource_type.schema.lower():
-        return resource_type.model
-    extension = resource_type.extension(schema)
-    return extension[1] if extension is not None else None
+    located = resource_type.schema_model(schema)
+    return located[1] if located is not None else None
 
 
 def is_unfilterable(resource_type: ResourceType, path: AttrPath) -> bool:

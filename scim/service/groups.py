@@ -14,11 +14,10 @@ from scim.errors import (
     InvalidValue,
     NoTarget,
     NotFound,
-    PreconditionFailed,
     ScimError,
-    ServiceUnavailable,
     TooMany,
 )
+from scim.models.base import key_in_any_case, value_in_any_case
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import GROUP
 from scim.service.filters.evaluator import matches
@@ -30,14 +29,12 @@ from scim.service.ports import (
     ResourceMissing,
     StorageUnavailable,
     StoredResource,
-    VersionConflict,
 )
 from scim.service.resources import (
-    MAX_WRITE_ATTEMPTS,
     ResourceService,
     Selection,
     is_resource_id,
-    pause_after_lost_race,
+    redo_on_lost_race,
 )
 
 MEMBER_TYPES = ("User", "Group")
@@ -154,7 +151,7 @@ class GroupService(ResourceService):
         change = MembershipChange()
         for operation in operations:
             if operation.path is None and isinstance(operation.value, dict):
-                members_key = next((key for key in operation.value if key.lower() == "members"), None)
+                members_key = key_in_any_case(operation.value, "members")
                 if members_key is not None:
                     rest = {key: value for key, value in operation.value.items() if key != members_key}
                     _record(change, operation.op, None, operation.value[members_key])
@@ -172,7 +169,7 @@ class GroupService(ResourceService):
     def _members_in_body(self, body: Any) -> MembershipChange:
         self._model_of(body)  # the whole body is validated before anything is written
         change = MembershipChange()
-        members = next((value for key, value in body.items() if key.lower() == "members"), None)
+        members = value_in_any_case(body, "members")
         if members:
             _record(change, "add", None, members)
         _check_member_count(change)
@@ -189,17 +186,14 @@ class GroupService(ResourceService):
         fallback: StoredResource | None,
     ) -> StoredResource | None:
         """Apply ``change``, recomputing what to remove if the members changed meanwhile."""
-        for attempt in range(MAX_WRITE_ATTEMPTS):
+
+        def attempt(_number: int) -> StoredResource | None:
             removals = self._removals(tenant, group_id, change, additions)
-            try:
-                return self._apply(
-                    tenant, group_id, additions, removals, if_match, fallback=fallback, presumed=change.presumed
-                )
-            except VersionConflict:
-                if if_match is not None:
-                    raise PreconditionFailed("the Group changed since the given version") from None
-                pause_after_lost_race(attempt)
-        raise ServiceUnavailable("the Group is being changed by other requests; retry", retry_after_seconds=1)
+            return self._apply(
+                tenant, group_id, additions, removals, if_match, fallback=fallback, presumed=change.presumed
+            )
+
+        return redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
 
     def _apply(
         self,
@@ -328,8 +322,7 @@ def _members_of_value(value: Any) -> list[tuple[str, str | None]]:
     for item in items:
         if not isinstance(item, dict):
             raise InvalidValue("each member must be an object with a 'value'")
-        fields = {key.lower(): entry for key, entry in item.items()}
-        member_id, member_type = fields.get("value"), fields.get("type")
+        member_id, member_type = value_in_any_case(item, "value"), value_in_any_case(item, "type")
         if not isinstance(member_id, str) or not member_id:
             raise InvalidValue("each member must have a string 'value', the member's id")
         if member_type is not None and (not isinstance(member_type, str) or member_type.title() not in MEMBER_TYPES):

@@ -81,14 +81,10 @@ def _apply_to_extension(document: dict[str, Any], op: str, extension: tuple[str,
 def _resolve(path: str, resource_type: ResourceType) -> Target:
     """The target of a path such as ``emails[type eq "work"].value`` or a URN-qualified one."""
     parsed = parse_patch_path(path)
-    schema = parsed.path.schema
-    if schema is None or schema.lower() == resource_type.schema.lower():
-        container_key, model = None, resource_type.model
-    else:
-        extension = resource_type.extension(schema)
-        if extension is None:
-            raise InvalidPath(f"unknown schema '{schema}' in path '{path}'")
-        container_key, model = extension
+    located = resource_type.schema_model(parsed.path.schema)
+    if located is None:
+        raise InvalidPath(f"unknown schema '{parsed.path.schema}' in path '{path}'")
+    container_key, model = located
     info = _attribute_of(model, parsed.path.attribute, path)
     if parsed.path.sub_attribute is not None and parsed.sub_attribute is not None:
         raise InvalidPath(f"path '{path}' names two sub-attributes")

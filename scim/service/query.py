@@ -31,13 +31,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim.errors import InvalidPath, InvalidValue, TooMany
+from scim.models.base import value_in_any_case
 from scim.models.resource_types import ResourceType
 from scim.service import attribute_paths
 from scim.service.cursors import CursorCodec, invalid_cursor
-from scim.service.filters.evaluator import matches
+from scim.service.filters.evaluator import matches, value_at
 from scim.service.filters.parser import parse_filter, parse_patch_path
-from scim.service.filters.tree import CORE_SCHEMA_PREFIX, And, AttrPath, Comparison, Node, Or
+from scim.service.filters.tree import And, AttrPath, Comparison, Node, Or
 from scim.service.ports import IndexEntry, ResourceRepository, StoredResource
+from scim.service.representation import resource_json
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 200  # ServiceProviderConfig filter.maxResults
@@ -244,19 +246,8 @@ class ResourceQuery:
         return attribute_paths.is_case_exact(self._type, path)
 
     def _document(self, resource: StoredResource) -> dict[str, Any]:
-        """What filters and ``sortBy`` see of a resource: its attributes, id, schemas and meta."""
-        extensions = [urn for urn in self._type.extensions if urn in resource.attributes]
-        return {
-            "schemas": [self._type.schema, *extensions],
-            "id": resource.id,
-            **resource.attributes,
-            "meta": {
-                "resourceType": self._type.name,
-                "created": resource.created,
-                "lastModified": resource.last_modified,
-                "version": resource.version,
-            },
-        }
+        """What filters and ``sortBy`` see of a resource: its JSON without what is stored apart."""
+        return resource_json(self._type, resource)
 
     # --- sorting ------------------------------------------------------------------------------
 
@@ -308,24 +299,14 @@ class ResourceQuery:
 
 def _sort_value(document: dict[str, Any], path: AttrPath) -> Any:
     """The value to sort by: a multi-valued attribute gives its primary element, or else its first."""
-    container = document
-    if path.schema is not None and not path.schema.lower().startswith(CORE_SCHEMA_PREFIX):
-        container = _named(document, path.schema)
-    value = _named(container, path.attribute)
+    value = value_at(document, AttrPath(path.schema, path.attribute))
     if isinstance(value, list):
         elements = [element for element in value if element is not None]
-        primary = next((e for e in elements if isinstance(e, dict) and _named(e, "primary") is True), None)
+        primary = next((e for e in elements if value_in_any_case(e, "primary") is True), None)
         value = primary if primary is not None else (elements[0] if elements else None)
         if isinstance(value, dict) and path.sub_attribute is None:
-            value = _named(value, "value")
-    return _named(value, path.sub_attribute) if path.sub_attribute is not None else value
-
-
-def _named(container: Any, name: str) -> Any:
-    """``container[name]`` with the name matched in any letter case."""
-    if not isinstance(container, dict):
-        return None
-    return next((item for key, item in container.items() if key.lower() == name.lower()), None)
+            value = value_in_any_case(value, "value")
+    return value_in_any_case(value, path.sub_attribute) if path.sub_attribute is not None else value
 
 
 def _counted_window(items: Iterable[StoredResource], skip: int, size: int) -> tuple[int, list[StoredResource]]:

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -29,7 +29,7 @@ from scim.errors import (
     TooMany,
     Uniqueness,
 )
-from scim.models.base import ScimObject, attribute
+from scim.models.base import ScimObject, attribute, value_in_any_case
 from scim.models.messages import (
     PATCH_OP_SCHEMA,
     SEARCH_REQUEST_SCHEMA,
@@ -59,9 +59,11 @@ from scim.service.query import (  # noqa: F401 (re-exported: what ServiceProvide
     Page,
     ResourceQuery,
 )
+from scim.service.representation import resource_json
 from scim.service.selection import Selection
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EVERYTHING = Selection()  # every attribute returned by default
 ETAG_SUPPORTED = True  # ETag and meta.version on every resource; If-Match (412), If-None-Match (304)
@@ -180,21 +182,17 @@ class ResourceService:
 
         A delete interrupted after the resource went is completed by the retry (204, not 404).
         """
-        for attempt in range(MAX_WRITE_ATTEMPTS):
+
+        def attempt(_number: int) -> None:
             try:
                 current = self._current(tenant, resource_id, if_match)
             except NotFound:
                 if is_resource_id(resource_id) and self._repository.finish_deletion(tenant, self.name, resource_id):
                     return
                 raise
-            try:
-                self._repository.delete(tenant, current, self._indexes(current.attributes))
-                return
-            except VersionConflict:
-                if if_match is not None:
-                    raise PreconditionFailed(f"the {self.name} changed since the given version") from None
-                pause_after_lost_race(attempt)
-        raise ServiceUnavailable(f"the {self.name} is being changed by other requests; retry", retry_after_seconds=1)
+            self._repository.delete(tenant, current, self._indexes(current.attributes))
+
+        redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
 
     def render(
         self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection = EVERYTHING
@@ -212,20 +210,8 @@ class ResourceService:
     def _rendered(
         self, resource: StoredResource, tenant_url: str, selection: Selection, related: dict[str, Any]
     ) -> dict[str, Any]:
-        extensions = [urn for urn in self.resource_type.extensions if urn in resource.attributes]
-        body = {
-            "schemas": [self.resource_type.schema, *extensions],
-            "id": resource.id,
-            **resource.attributes,
-            **related,
-            "meta": {
-                "resourceType": self.name,
-                "created": resource.created,
-                "lastModified": resource.last_modified,
-                "location": self.location(tenant_url, resource.id),
-                "version": resource.version,
-            },
-        }
+        location = self.location(tenant_url, resource.id)
+        body = resource_json(self.resource_type, resource, stored_apart=related, location=location)
         return selection.apply(body, self.resource_type)
 
     def location(self, tenant_url: str, resource_id: str) -> str:
@@ -259,7 +245,7 @@ class ResourceService:
     def _model_of(self, body: Any) -> Any:
         if not isinstance(body, dict):
             raise InvalidSyntax("the body must be a JSON object")
-        schemas = next((value for key, value in body.items() if key.lower() == "schemas"), None)
+        schemas = value_in_any_case(body, "schemas")
         if isinstance(schemas, list) and not any(
             isinstance(schema, str) and schema.lower() == self.resource_type.schema.lower() for schema in schemas
         ):
@@ -280,7 +266,8 @@ class ResourceService:
         change: Callable[[StoredResource], dict[str, Any]],
     ) -> StoredResource:
         """Read, change and write back at the read version; redo on a lost race unless If-Match."""
-        for attempt in range(MAX_WRITE_ATTEMPTS):
+
+        def attempt(_number: int) -> StoredResource:
             current = self._current(tenant, resource_id, if_match)
             attributes = change(current)
             if attributes == current.attributes:
@@ -289,14 +276,10 @@ class ResourceService:
                 current.resource_type, current.id, attributes, current.created, self._clock(), current.version
             )
             old_indexes, new_indexes = self._indexes(current.attributes), self._indexes(attributes)
-            try:
-                with _write_outcomes():
-                    return self._repository.replace(tenant, updated, old_indexes=old_indexes, new_indexes=new_indexes)
-            except VersionConflict:
-                if if_match is not None:
-                    raise PreconditionFailed(f"the {self.name} changed since the given version") from None
-                pause_after_lost_race(attempt)
-        raise ServiceUnavailable(f"the {self.name} is being changed by other requests; retry", retry_after_seconds=1)
+            with _write_outcomes():
+                return self._repository.replace(tenant, updated, old_indexes=old_indexes, new_indexes=new_indexes)
+
+        return redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
 
     def _indexes(self, attributes: dict[str, Any]) -> list[IndexEntry]:
         """Index entries of the indexed attributes: unique ones per ``uniqueness``, folded unless caseExact."""
@@ -308,6 +291,23 @@ class ResourceService:
                 normalized = value if characteristics.case_exact else value.lower()
                 entries.append(IndexEntry(name, normalized, unique=characteristics.uniqueness != "none"))
         return entries
+
+
+def redo_on_lost_race(write: Callable[[int], T], *, subject: str, if_match: str | None) -> T:
+    """``write(attempt)`` (read, decide, write at the version read; attempt 0 first), redone while it
+    loses a race to another writer (``VersionConflict``).
+
+    With If-Match a lost race means the client's version is stale: 412. Without, the write is redone
+    after ``pause_after_lost_race``, at most ``MAX_WRITE_ATTEMPTS`` times in all, then 503.
+    """
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        try:
+            return write(attempt)
+        except VersionConflict:
+            if if_match is not None:
+                raise PreconditionFailed(f"the {subject} changed since the given version") from None
+            pause_after_lost_race(attempt)
+    raise ServiceUnavailable(f"the {subject} is being changed by other requests; retry", retry_after_seconds=1)
 
 
 def pause_after_lost_race(attempt: int) -> None:
