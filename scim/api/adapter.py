@@ -252,13 +252,12 @@ def _replace(call: Call) -> Reply:
 
 
 def _patch(call: Call) -> Reply:
-    """200 with the resource, or 204 for a membership-only group PATCH that asked for no attributes."""
-    patched = call.service.patch(call.tenant, _route_id(call), call.json_body(), _if_match(call))
-    if patched is None:
-        if call.query("attributes") is None and call.query("excludedAttributes") is None:
-            return Reply(204)
-        patched = call.service.get(call.tenant, _route_id(call))
-    return _resource_reply(call, patched)
+    """200 with the resource, or 204 when the service answers without one (group PATCH, no attributes asked)."""
+    requested = call.query("attributes") is not None or call.query("excludedAttributes") is not None
+    result = call.service.patch(
+        call.tenant, _route_id(call), call.json_body(), _if_match(call), attributes_requested=requested
+    )
+    return Reply(204) if result.resource is None else _resource_reply(call, result.resource)
 
 
 def _delete(call: Call) -> Reply:

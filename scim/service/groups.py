@@ -6,7 +6,9 @@ has no size limit and adding or removing k members costs work in proportion to k
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from scim.errors import (
@@ -22,7 +24,7 @@ from scim.models.messages import PatchOperation
 from scim.models.resource_types import GROUP
 from scim.service.filters.evaluator import matches
 from scim.service.filters.parser import parse_patch_path
-from scim.service.filters.tree import equalities_of_conjunction
+from scim.service.filters.tree import Node, PatchPath, equalities_of_conjunction
 from scim.service.ports import (
     MemberMissing,
     Membership,
@@ -31,6 +33,7 @@ from scim.service.ports import (
     StoredResource,
 )
 from scim.service.resources import (
+    PatchResult,
     ResourceService,
     Selection,
     is_resource_id,
@@ -44,31 +47,81 @@ MEMBER_TYPES = ("User", "Group")
 MAX_MEMBERS_PER_REQUEST = 5000
 
 
-@dataclass
-class MembershipChange:
-    """What a request does to a group's members, after every operation in order."""
+@dataclass(frozen=True)
+class MembershipRequest:
+    """What a request asks of a group's members, after all its operations in order."""
 
     clear: bool = False  # remove every current member first (replace, remove without value)
-    add: dict[str, str | None] = field(default_factory=dict)  # member id -> type given, if any
-    remove: set[str] = field(default_factory=set)
-    remove_matching: list[Any] = field(default_factory=list)  # value filters other than `value eq`
-    presumed: set[str] = field(default_factory=set)  # untyped members to add, taken for Users unread
-    unread_removals: bool = False  # remove the members named without reading whether they are members
-
-    def adding(self, member_id: str, member_type: str | None) -> None:
-        self.remove.discard(member_id)
-        self.add[member_id] = member_type
-
-    def removing(self, member_id: str) -> None:
-        self.add.pop(member_id, None)
-        self.remove.add(member_id)
-
-    def clearing(self) -> None:
-        self.clear, self.add, self.remove, self.remove_matching = True, {}, set(), []
+    add: tuple[tuple[str, str | None], ...] = ()  # (member id, type given or None), in request order
+    remove: frozenset[str] = frozenset()
+    remove_matching: tuple[Node, ...] = ()  # value filters other than `value eq`
 
     @property
     def empty(self) -> bool:
         return not (self.clear or self.add or self.remove or self.remove_matching)
+
+    @property
+    def named(self) -> int:
+        """How many members the request names to add or remove."""
+        return len(self.add) + len(self.remove)
+
+    def writable_unread(self, atomic_changes: int) -> bool:
+        """Whether it names only members, few enough for one transaction, which checks that each member
+        to add exists and writes nothing if one does not: then nothing needs reading first."""
+        return not (self.clear or self.remove_matching) and self.named <= atomic_changes
+
+
+@dataclass(frozen=True)
+class MembershipPlan:
+    """How a ``MembershipRequest`` is written (``membership_plan``)."""
+
+    request: MembershipRequest
+    additions: tuple[Membership, ...]  # each member to add, with its type
+    presumed: frozenset[str]  # untyped members taken for Users unread: the write finds out otherwise
+    named_removals: tuple[str, ...]  # members named to remove that can be members, less those added
+    unread_removals: bool  # the first attempt removes the named members without reading that they are members
+
+    @property
+    def added(self) -> frozenset[str]:
+        return frozenset(membership.member_id for membership in self.additions)
+
+
+def membership_plan(
+    request: MembershipRequest,
+    *,
+    group_id: str | None,
+    member_types: Mapping[str, str],
+    unread: bool,
+    if_match: str | None,
+) -> MembershipPlan:
+    """How to write ``request``; 400 invalidValue for a member to add that cannot be one.
+
+    Read first, each member to add has its type in ``member_types``. ``unread`` (see
+    ``MembershipRequest.writable_unread``), nothing is read: a member is taken to be of its given
+    type, else a User (``presumed``); and, without If-Match, the members to remove are removed
+    without reading whether they are members: if one is not, the transaction fails whole and the
+    retry reads which are (with If-Match a failure must mean a stale version).
+    """
+    additions: list[Membership] = []
+    presumed: set[str] = set()
+    for member_id, given_type in request.add:
+        if member_id == group_id:
+            raise InvalidValue("a group cannot be a member of itself")
+        if unread and is_resource_id(member_id):
+            if given_type is None:
+                presumed.add(member_id)
+            additions.append(Membership(member_id, given_type.title() if given_type else "User"))
+            continue
+        member_type = member_types.get(member_id)
+        if member_type is None:
+            raise InvalidValue(f"member {member_id} is not a User or Group of this tenant")
+        additions.append(Membership(member_id, member_type))
+    added = {membership.member_id for membership in additions}
+    # Only resource ids can be members: removing anything else is a no-op, and never a storage key.
+    named_removals = sorted({member_id for member_id in request.remove if is_resource_id(member_id)} - added)
+    return MembershipPlan(
+        request, tuple(additions), frozenset(presumed), tuple(named_removals), unread and if_match is None
+    )
 
 
 class GroupService(ResourceService):
@@ -78,13 +131,13 @@ class GroupService(ResourceService):
 
     def create(self, tenant: str, body: Any) -> StoredResource:
         """A new group; members given in the body are added once the group exists."""
-        change = self._members_in_body(body)
-        members = self._validated_members(tenant, None, change)
+        plan = self._plan(tenant, None, self._members_in_body(body), unread=False, if_match=None)
         created = super().create(tenant, body)
-        if not members:
+        if not plan.additions:
             return created
         try:
-            return self._apply(tenant, created.id, members, [], None, fallback=created)
+            self._change_members(tenant, created.id, plan, None, known_to_exist=True)
+            return self.get(tenant, created.id)
         except (ScimError, StorageUnavailable):
             # Not all members could be added: the group goes too, so that the request changed
             # nothing and the client's retry creates it whole instead of finding its name taken.
@@ -93,39 +146,34 @@ class GroupService(ResourceService):
 
     def replace(self, tenant: str, group_id: str, body: Any, if_match: str | None = None) -> StoredResource:
         """RFC 7644 section 3.5.1: attributes and the whole member list are replaced."""
-        change = self._members_in_body(body)
-        change.clear = True
-        additions = self._validated_members(tenant, group_id, change)
+        request = dataclasses.replace(self._members_in_body(body), clear=True)
+        plan = self._plan(tenant, group_id, request, unread=False, if_match=None)
         replaced = super().replace(tenant, group_id, body, if_match)
-        return self._change_members(tenant, group_id, change, additions, None, fallback=replaced)
+        changed = self._change_members(tenant, group_id, plan, None, known_to_exist=True)
+        return self.get(tenant, group_id) if changed else replaced
 
-    def patch(self, tenant: str, group_id: str, body: Any, if_match: str | None = None) -> StoredResource | None:
+    def patch(
+        self, tenant: str, group_id: str, body: Any, if_match: str | None = None, *, attributes_requested: bool = False
+    ) -> PatchResult:
         """RFC 7644 section 3.5.2 for groups, in every membership shape Entra sends.
 
-        Returns None: a group PATCH is answered 204 unless the client asks for attributes, as
-        Entra expects ("Returning a body with a list of all the members isn't advisable"), and
-        membership-only patches never read the group, whatever its size.
+        Answered 204 unless the client asks for attributes, as Entra expects ("Returning a body with
+        a list of all the members isn't advisable"); membership-only patches never read the group,
+        whatever its size.
         """
         operations = self.patch_operations(body)
-        attribute_operations, change = self._split(operations)
-        _check_member_count(change)
-        # A membership-only change written in one transaction needs no read of the members it adds:
-        # the transaction checks each one exists and writes nothing if one does not (see _apply).
-        presume = not (attribute_operations or change.clear or change.remove_matching) and (
-            len(change.add) + len(change.remove) <= self._repository.atomic_membership_changes
-        )
-        additions = self._validated_members(tenant, group_id, change, presume=presume)  # before any write
-        # Likewise the memberships to remove: if one is absent the transaction fails whole, and the
-        # retry reads which are present (without If-Match, whose failure must mean a stale version).
-        change.unread_removals = presume and if_match is None
+        attribute_operations, request = _split(operations)
+        _check_member_count(request)
+        unread = not attribute_operations and request.writable_unread(self._repository.atomic_membership_changes)
+        plan = self._plan(tenant, group_id, request, unread=unread, if_match=if_match)  # before any write
         if attribute_operations:
             self._patch_attributes(tenant, group_id, attribute_operations, if_match)
             if_match = None  # checked by the attribute write
         elif not is_resource_id(group_id):
             raise NotFound(f"Group {group_id} not found")
-        if not change.empty:
-            self._change_members(tenant, group_id, change, additions, if_match, fallback=None)
-        return None
+        if not request.empty:
+            self._change_members(tenant, group_id, plan, if_match, known_to_exist=False)
+        return PatchResult(self.get(tenant, group_id) if attributes_requested else None)
 
     def members_of(self, tenant: str, group_id: str) -> list[Membership]:
         return self._repository.members(tenant, group_id)
@@ -145,116 +193,32 @@ class GroupService(ResourceService):
 
     # --- membership ---------------------------------------------------------------------------
 
-    def _split(self, operations: list[PatchOperation]) -> tuple[list[PatchOperation], MembershipChange]:
-        """Operations on attributes, and the membership change the others make, in order."""
-        attribute_operations: list[PatchOperation] = []
-        change = MembershipChange()
-        for operation in operations:
-            if operation.path is None and isinstance(operation.value, dict):
-                members_key = key_in_any_case(operation.value, "members")
-                if members_key is not None:
-                    rest = {key: value for key, value in operation.value.items() if key != members_key}
-                    _record(change, operation.op, None, operation.value[members_key])
-                    if rest:
-                        attribute_operations.append(PatchOperation(op=operation.op, value=rest))
-                    continue
-            if operation.path is not None:
-                path = parse_patch_path(operation.path)
-                if path.path.attribute.lower() == "members" and path.path.schema in (None, GROUP.schema):
-                    _record(change, operation.op, path, operation.value)
-                    continue
-            attribute_operations.append(operation)
-        return attribute_operations, change
-
-    def _members_in_body(self, body: Any) -> MembershipChange:
+    def _members_in_body(self, body: Any) -> MembershipRequest:
         self._model_of(body)  # the whole body is validated before anything is written
-        change = MembershipChange()
+        recorder = _Recorder()
         members = value_in_any_case(body, "members")
         if members:
-            _record(change, "add", None, members)
-        _check_member_count(change)
-        return change
+            _record(recorder, "add", None, members)
+        request = recorder.request()
+        _check_member_count(request)
+        return request
 
-    def _change_members(
-        self,
-        tenant: str,
-        group_id: str,
-        change: MembershipChange,
-        additions: list[Membership],
-        if_match: str | None,
-        *,
-        fallback: StoredResource | None,
-    ) -> StoredResource | None:
-        """Apply ``change``, recomputing what to remove if the members changed meanwhile."""
+    def _plan(
+        self, tenant: str, group_id: str | None, request: MembershipRequest, *, unread: bool, if_match: str | None
+    ) -> MembershipPlan:
+        member_types: dict[str, str] = {} if unread else self._member_types(tenant, group_id, request)
+        return membership_plan(request, group_id=group_id, member_types=member_types, unread=unread, if_match=if_match)
 
-        def attempt(_number: int) -> StoredResource | None:
-            removals = self._removals(tenant, group_id, change, additions)
-            return self._apply(
-                tenant, group_id, additions, removals, if_match, fallback=fallback, presumed=change.presumed
-            )
-
-        return redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
-
-    def _apply(
-        self,
-        tenant: str,
-        group_id: str,
-        additions: list[Membership],
-        removals: list[str],
-        if_match: str | None,
-        *,
-        fallback: StoredResource | None,
-        presumed: frozenset[str] | set[str] = frozenset(),
-    ) -> StoredResource | None:
-        """Write the change; a member in ``presumed`` that is not a User may be a Group: then redo."""
-        if not additions and not removals:
-            if fallback is None and not self._repository.exists(tenant, self.name, group_id):
-                raise NotFound(f"Group {group_id} not found")
-            return fallback
-        try:
-            self._repository.change_memberships(
-                tenant,
-                group_id,
-                add=additions,
-                remove=removals,
-                last_modified=self._clock(),
-                expected_version=None if if_match in (None, "*") else if_match,
-            )
-        except ResourceMissing:
-            raise NotFound(f"Group {group_id} not found") from None
-        except MemberMissing as missing:
-            member = missing.member_id
-            if member not in presumed or not self._repository.exists(tenant, "Group", member):
-                raise InvalidValue(f"member {member} is not a User or Group of this tenant") from None
-            # A Group, not a User: the failed transaction wrote nothing, so write it again with the type.
-            additions = [Membership(member, "Group") if m.member_id == member else m for m in additions]
-            return self._apply(
-                tenant, group_id, additions, removals, if_match, fallback=fallback, presumed=presumed - {member}
-            )
-        return None if fallback is None else self.get(tenant, group_id)
-
-    def _validated_members(
-        self, tenant: str, group_id: str | None, change: MembershipChange, *, presume: bool = False
-    ) -> list[Membership]:
-        """Each member to add must be a User or Group of the tenant (400 invalidValue otherwise).
-
-        With ``presume`` nothing is read: a member is taken to be of its given type, else a User
-        (recorded in ``change.presumed``), and the write that adds it checks that it exists.
-        """
-        memberships = []
-        for member_id, given_type in change.add.items():
-            if member_id == group_id:
-                raise InvalidValue("a group cannot be a member of itself")
-            if presume and is_resource_id(member_id):
-                if given_type is None:
-                    change.presumed.add(member_id)
-                memberships.append(Membership(member_id, given_type.title() if given_type else "User"))
-                continue
-            member_type = self._member_type(tenant, member_id, given_type)
+    def _member_types(self, tenant: str, group_id: str | None, request: MembershipRequest) -> dict[str, str]:
+        """The type of each member to add, read in request order up to the first that is not a User
+        or Group of the tenant (``membership_plan`` refuses it, so nothing after it is read)."""
+        member_types: dict[str, str] = {}
+        for member_id, given_type in request.add:
+            member_type = None if member_id == group_id else self._member_type(tenant, member_id, given_type)
             if member_type is None:
-                raise InvalidValue(f"member {member_id} is not a User or Group of this tenant")
-            memberships.append(Membership(member_id, member_type))
-        return memberships
+                break
+            member_types[member_id] = member_type
+        return member_types
 
     def _member_type(self, tenant: str, member_id: str, given_type: str | None) -> str | None:
         if not is_resource_id(member_id):
@@ -262,35 +226,122 @@ class GroupService(ResourceService):
         candidates = [t for t in MEMBER_TYPES if given_type is None or t.lower() == given_type.lower()]
         return next((t for t in candidates if self._repository.exists(tenant, t, member_id)), None)
 
-    def _removals(self, tenant: str, group_id: str, change: MembershipChange, additions: list[Membership]) -> list[str]:
+    def _change_members(
+        self, tenant: str, group_id: str, plan: MembershipPlan, if_match: str | None, *, known_to_exist: bool
+    ) -> bool:
+        """Write ``plan``, recomputing what to remove if the members changed meanwhile; False when
+        there was nothing to write (404 then, unless the group is ``known_to_exist``)."""
+
+        def attempt(number: int) -> bool:
+            removals = self._removals(tenant, group_id, plan, first_attempt=number == 0)
+            if not plan.additions and not removals:
+                if not known_to_exist and not self._repository.exists(tenant, self.name, group_id):
+                    raise NotFound(f"Group {group_id} not found")
+                return False
+            self._write_memberships(tenant, group_id, plan, removals, if_match)
+            return True
+
+        return redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
+
+    def _write_memberships(
+        self, tenant: str, group_id: str, plan: MembershipPlan, removals: list[str], if_match: str | None
+    ) -> None:
+        """Write the additions and ``removals``; a presumed User that is missing may be a Group: then
+        the write, which wrote nothing (it was one transaction), is done again with that type."""
+        additions, unconfirmed = list(plan.additions), set(plan.presumed)
+        while True:
+            try:
+                self._repository.change_memberships(
+                    tenant,
+                    group_id,
+                    add=additions,
+                    remove=removals,
+                    last_modified=self._clock(),
+                    expected_version=None if if_match in (None, "*") else if_match,
+                )
+                return
+            except ResourceMissing:
+                raise NotFound(f"Group {group_id} not found") from None
+            except MemberMissing as missing:
+                member = missing.member_id
+                if member not in unconfirmed or not self._repository.exists(tenant, "Group", member):
+                    raise InvalidValue(f"member {member} is not a User or Group of this tenant") from None
+                additions = [Membership(member, "Group") if m.member_id == member else m for m in additions]
+                unconfirmed.discard(member)
+
+    def _removals(self, tenant: str, group_id: str, plan: MembershipPlan, *, first_attempt: bool) -> list[str]:
         """Current members the change removes; members absent already are no-ops."""
-        added = {membership.member_id for membership in additions}
-        # Only resource ids can be members: removing anything else is a no-op, and never a storage key.
-        removing = {member_id for member_id in change.remove if is_resource_id(member_id)} - added
-        if change.unread_removals:
-            change.unread_removals = False  # once: a failed attempt is redone with the reads below
-            return sorted(removing)
-        if change.clear or change.remove_matching:
-            current = self._repository.members(tenant, group_id)
+        if plan.unread_removals and first_attempt:
+            return list(plan.named_removals)  # a failed attempt is redone with the reads below
+        request = plan.request
+        if request.clear or request.remove_matching:
             chosen = {
                 m.member_id
-                for m in current
-                if change.clear
-                or m.member_id in change.remove
-                or any(_member_matches(tree, m) for tree in change.remove_matching)
+                for m in self._repository.members(tenant, group_id)
+                if request.clear
+                or m.member_id in request.remove
+                or any(_member_matches(tree, m) for tree in request.remove_matching)
             }
-            return sorted(chosen - added)
-        return sorted(self._repository.memberships_present(tenant, group_id, sorted(removing)))
+            return sorted(chosen - plan.added)
+        return sorted(self._repository.memberships_present(tenant, group_id, list(plan.named_removals)))
 
 
-def _check_member_count(change: MembershipChange) -> None:
+def _split(operations: list[PatchOperation]) -> tuple[list[PatchOperation], MembershipRequest]:
+    """Operations on attributes, and what the others ask of the members, in order."""
+    attribute_operations: list[PatchOperation] = []
+    recorder = _Recorder()
+    for operation in operations:
+        if operation.path is None and isinstance(operation.value, dict):
+            members_key = key_in_any_case(operation.value, "members")
+            if members_key is not None:
+                rest = {key: value for key, value in operation.value.items() if key != members_key}
+                _record(recorder, operation.op, None, operation.value[members_key])
+                if rest:
+                    attribute_operations.append(PatchOperation(op=operation.op, value=rest))
+                continue
+        if operation.path is not None:
+            path = parse_patch_path(operation.path)
+            if path.path.attribute.lower() == "members" and path.path.schema in (None, GROUP.schema):
+                _record(recorder, operation.op, path, operation.value)
+                continue
+        attribute_operations.append(operation)
+    return attribute_operations, recorder.request()
+
+
+def _check_member_count(request: MembershipRequest) -> None:
     """400 tooMany when one request names more members to add or remove than ``MAX_MEMBERS_PER_REQUEST``."""
-    if len(change.add) + len(change.remove) > MAX_MEMBERS_PER_REQUEST:
+    if request.named > MAX_MEMBERS_PER_REQUEST:
         raise TooMany(f"a request may add or remove at most {MAX_MEMBERS_PER_REQUEST} members; send several")
 
 
-def _record(change: MembershipChange, op: str, path: Any, value: Any) -> None:
-    """Record one operation on ``members`` (RFC 7644 section 3.5.2) into ``change``."""
+class _Recorder:
+    """A ``MembershipRequest`` in the making: each operation on ``members`` in turn (``_record``)."""
+
+    def __init__(self) -> None:
+        self.clear = False
+        self.add: dict[str, str | None] = {}
+        self.remove: set[str] = set()
+        self.remove_matching: list[Node] = []
+
+    def adding(self, member_id: str, member_type: str | None) -> None:
+        self.remove.discard(member_id)
+        self.add[member_id] = member_type
+
+    def removing(self, member_id: str) -> None:
+        self.add.pop(member_id, None)
+        self.remove.add(member_id)
+
+    def clearing(self) -> None:
+        self.clear, self.add, self.remove, self.remove_matching = True, {}, set(), []
+
+    def request(self) -> MembershipRequest:
+        return MembershipRequest(
+            self.clear, tuple(self.add.items()), frozenset(self.remove), tuple(self.remove_matching)
+        )
+
+
+def _record(change: _Recorder, op: str, path: PatchPath | None, value: Any) -> None:
+    """Record one operation on ``members`` (RFC 7644 section 3.5.2)."""
     if path is not None and (path.sub_attribute or path.path.sub_attribute):
         raise InvalidPath("members can be added or removed, not changed in part")
     value_filter = path.value_filter if path is not None else None
@@ -331,7 +382,7 @@ def _members_of_value(value: Any) -> list[tuple[str, str | None]]:
     return members
 
 
-def _ids_in_filter(tree: Any) -> list[str] | None:
+def _ids_in_filter(tree: Node) -> list[str] | None:
     """The ids a ``members[value eq "id"]`` filter names (or None for any other filter)."""
     equalities = equalities_of_conjunction(tree)
     if not equalities or len(equalities) != 1 or equalities[0].path.attribute.lower() != "value":
@@ -340,6 +391,6 @@ def _ids_in_filter(tree: Any) -> list[str] | None:
     return [value] if isinstance(value, str) else []
 
 
-def _member_matches(tree: Any, member: Membership) -> bool:
+def _member_matches(tree: Node, member: Membership) -> bool:
     element = {"value": member.member_id, "type": member.member_type}
     return matches(tree, element, case_exact=lambda path: path.attribute.lower() == "value")

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -78,6 +79,13 @@ MAX_RETRY_PAUSE_SECONDS = 0.5
 MAX_PATCH_OPERATIONS = 1000
 SERVER_ATTRIBUTES = frozenset({"schemas", "id", "meta", "groups"})
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class PatchResult:
+    """What a PATCH answers (RFC 7644 section 3.5.2): 200 with ``resource``, or 204 No Content without one."""
+
+    resource: StoredResource | None
 
 
 def utc_now() -> str:
@@ -172,10 +180,22 @@ class ResourceService:
         attributes = self._validated(body)
         return self._modify(tenant, resource_id, if_match, lambda current: attributes)
 
-    def patch(self, tenant: str, resource_id: str, body: Any, if_match: str | None = None) -> StoredResource:
-        """RFC 7644 section 3.5.2: apply every operation, or none of them."""
+    def patch(
+        self,
+        tenant: str,
+        resource_id: str,
+        body: Any,
+        if_match: str | None = None,
+        *,
+        attributes_requested: bool = False,
+    ) -> PatchResult:
+        """RFC 7644 section 3.5.2: apply every operation, or none of them; answered with the resource.
+
+        ``attributes_requested``: the client named the attributes to return, so a service whose
+        PATCH answers 204 by default answers with the resource instead.
+        """
         operations = self.patch_operations(body)
-        return self._patch_attributes(tenant, resource_id, operations, if_match)
+        return PatchResult(self._patch_attributes(tenant, resource_id, operations, if_match))
 
     def delete(self, tenant: str, resource_id: str, if_match: str | None = None) -> None:
         """RFC 7644 section 3.6: the resource, its index entries and its memberships go.
