@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,7 +62,8 @@ class Call:
 
     def query(self, name: str) -> str | None:
         """A query parameter by name in any letter case."""
-        return value_in_any_case(self.request.params, name)
+        params: Mapping[str, str] = self.request.params
+        return value_in_any_case(params, name)
 
     def integer_query(self, name: str) -> int | None:
         text = self.query(name)

@@ -32,6 +32,7 @@ class Scim:
 
 
 DEFAULT_CHARACTERISTICS = Scim()
+V = typing.TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,11 @@ def key_in_any_case(mapping: Mapping[Any, Any], name: str) -> str | None:
     return next((key for key in mapping if isinstance(key, str) and key.lower() == folded), None)
 
 
-def value_in_any_case(container: Any, name: str) -> Any:
+@typing.overload
+def value_in_any_case(container: Mapping[str, V], name: str) -> V | None: ...
+@typing.overload
+def value_in_any_case(container: object, name: str) -> Any: ...
+def value_in_any_case(container: object, name: str) -> Any:
     """``container[name]`` with the name matched in any letter case; None when absent or not a mapping."""
     if not isinstance(container, dict) and not isinstance(container, Mapping):  # dict first: the common, fast case
         return None

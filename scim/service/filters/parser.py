@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import NoReturn, TypeVar
 
 from scim.errors import InvalidFilter, InvalidPath, ScimError
 from scim.service.filters.lexer import Token, tokenize
@@ -41,6 +41,7 @@ _URN = re.compile(r"[Uu][Rr][Nn](?::[^:]+)+")
 # RFC 7159 section 6, ASCII digits only.
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?P<fraction>\.[0-9]+)?(?P<exponent>[eE][+-]?[0-9]+)?")
 _SHOWN_TOKEN_LENGTH = 40
+T = TypeVar("T")
 
 
 def parse_filter(text: str, *, max_length: int = 4096, max_depth: int = 32) -> Node:
@@ -68,7 +69,7 @@ class _Parser:
         self.tokens: list[Token] = []
         self.index = 0
 
-    def run(self, rule: Callable[[], Any]) -> Any:
+    def run(self, rule: Callable[[], T]) -> T:
         if not isinstance(self.text, str):
             raise self.error(f"the {self.subject} must be a string")
         if len(self.text) > self.max_length:
@@ -195,7 +196,8 @@ class _Parser:
         """A JSON value: false, null, true, a number or a string (RFC 7644 section 3.4.2.2, compValue)."""
         if token.kind == "string":
             try:
-                return json.loads(token.text, strict=False)
+                value: JsonValue = json.loads(token.text, strict=False)
+                return value
             except ValueError as error:
                 raise self.error(f"invalid string at position {token.position}: {error}") from None
         if token.kind == "word":
