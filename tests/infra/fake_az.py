@@ -1,13 +1,21 @@
 """A stand-in for the Azure CLI (``az``) that the deploy script tests put first on PATH.
 
 It answers the commands scripts/deploy and scripts/deploy-steps run, from and into a JSON state
-file (``FAKE_AZ_STATE``): Key Vault secrets, deleted secrets, deployments, published packages, and
-every command line it was given. Like the real ``az keyvault secret set``, it prints the secret's
-value unless told ``--output none``, so a script that forgets it leaks in the test too.
+file (``FAKE_AZ_STATE``): the login, Key Vault secrets, deleted secrets, role assignments,
+deployments, published packages, and every command line it was given. Like the real
+``az keyvault secret set``, it prints the secret's value unless told ``--output none``, so a
+script that forgets it leaks in the test too.
+
+Logins (``state["login"]``), as ``az account show`` reports them: ``user``; ``servicePrincipal``
+(user.name is the app id); ``managedIdentity`` (user.type servicePrincipal, user.name
+``systemAssignedIdentity``). The ARM access token is a JWT whose ``oid`` claim is the login's
+object id. Microsoft Graph (``az ad ...``) refuses every login: a service principal or a managed
+identity usually lacks the permission, and a script must not need it.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import os
@@ -67,13 +75,60 @@ def deployment_outputs(args: list[str]) -> dict:
     return {name: {"type": "String", "value": value} for name, value in names.items()}
 
 
+LOGINS = {
+    "user": {"type": "user", "name": "deployer@example.com"},
+    "servicePrincipal": {"type": "servicePrincipal", "name": "6d1f3c2a-0000-4000-8000-00000000a99d"},
+    "managedIdentity": {"type": "servicePrincipal", "name": "systemAssignedIdentity"},
+}
+
+
 def account(args, state):
-    fields = {"user.type": state["user_type"], "user.name": "deployer@example.com"}
+    user = LOGINS[state["login"]]
+    fields = {"user.type": user["type"], "user.name": user["name"]}
     emit(args, fields.get(option(args, "--query"), "subscription"))
 
 
-def signed_in_principal(args, state):
-    emit(args, "00000000-0000-0000-0000-00000000d3b1")
+def access_token(args, state):
+    """An ARM access token: a JWT (unsigned here) carrying the login's object id as ``oid``."""
+
+    def segment(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    claims = {"aud": "https://management.azure.com/", "oid": state["object_id"], "tid": "tenant"}
+    token = f"{segment({'alg': 'RS256', 'typ': 'JWT'})}.{segment(claims)}.signature"
+    emit(args, token if option(args, "--query") == "accessToken" else {"accessToken": token})
+
+
+def graph(args, state):
+    print("Insufficient privileges to complete the operation.", file=sys.stderr)
+    return 1
+
+
+def vault_show(args, state):
+    name = option(args, "--name")
+    emit(args, f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/{name}")
+
+
+def role_assignment_list(args, state):
+    """Assignments at the scope with the role; the script filters by principalId in its query."""
+    scope, role = option(args, "--scope"), option(args, "--role")
+    matching = [a for a in state["role_assignments"] if a["scope"] == scope and a["role"] == role]
+    query = option(args, "--query") or ""
+    if "principalId==" in query:
+        principal = query.split("principalId=='")[1].split("'")[0]
+        matching = [a for a in matching if a["principalId"] == principal]
+    emit(args, [f"{scope}/providers/Microsoft.Authorization/roleAssignments/{i}" for i, _ in enumerate(matching)])
+
+
+def role_assignment_create(args, state):
+    state["role_assignments"].append(
+        {
+            "scope": option(args, "--scope"),
+            "role": option(args, "--role"),
+            "principalId": option(args, "--assignee-object-id"),
+            "principalType": option(args, "--assignee-principal-type"),
+        }
+    )
 
 
 def provider_show(args, state):
@@ -123,8 +178,12 @@ def publish(args, state):
 # Longest prefixes first: "keyvault secret list-deleted" before "keyvault secret list".
 COMMANDS = {
     "account show": account,
-    "ad signed-in-user show": signed_in_principal,
-    "ad sp show": signed_in_principal,
+    "account get-access-token": access_token,
+    "ad signed-in-user show": graph,
+    "ad sp show": graph,
+    "keyvault show": vault_show,
+    "role assignment list": role_assignment_list,
+    "role assignment create": role_assignment_create,
     "provider show": provider_show,
     "provider register": provider_register,
     "deployment sub create": deployment_create,

@@ -1,7 +1,9 @@
 """scripts/deploy and the azd hooks, run against a fake Azure CLI (fake_az.py, first on PATH).
 
 What matters: the first deployment creates the first tenant's token, a redeploy never changes it,
-no token is ever printed or passed on a command line, and the published package is the app only.
+no token is ever printed or passed on a command line, the published package is the app only, and
+all of it works for a deployer signed in as a user, a service principal without Microsoft Graph
+permission, or a managed identity.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from pathlib import Path
 import pytest
 from bicep_templates import REPO
 
+from scim.auth.records import is_tenant_slug
+
 FAKE_AZ = Path(__file__).with_name("fake_az.py")
+DEPLOYER_OBJECT_ID = "00000000-0000-0000-0000-00000000d3b1"
+KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+# Login kind (fake_az.LOGINS) -> the principal type a role assignment for it names.
+LOGIN_PRINCIPAL_TYPES = {"user": "User", "servicePrincipal": "ServicePrincipal", "managedIdentity": "ServicePrincipal"}
 
 
 @dataclass
@@ -63,7 +71,9 @@ def azure(tmp_path: Path) -> FakeAzure:
                 "deployments": [],
                 "published": [],
                 "registered": ["Microsoft.Web", "Microsoft.Storage", "Microsoft.KeyVault"],
-                "user_type": "user",
+                "login": "user",
+                "object_id": DEPLOYER_OBJECT_ID,
+                "role_assignments": [],
                 "forbidden_lists": 0,
                 "secret_writes": 0,
             }
@@ -187,3 +197,65 @@ def test_azd_postprovision_hook_creates_the_token_from_the_deployment_outputs(az
 
     assert azure.record(vault="kv-azd")["current"] == token
     assert_token_never_shown(azure, token, first, second)
+
+
+@pytest.mark.parametrize(("login", "principal_type"), LOGIN_PRINCIPAL_TYPES.items())
+def test_deploy_names_the_login_by_its_token_oid_without_microsoft_graph(azure: FakeAzure, login, principal_type):
+    azure.update(login=login, object_id="11111111-2222-3333-4444-555555555555")
+
+    azure.deploy("--env", "test")
+
+    (deployment,) = azure.state["deployments"]
+    command = " ".join(deployment)
+    assert f"principalId=11111111-2222-3333-4444-555555555555 principalType={principal_type}" in command
+    assert not [call for call in azure.state["calls"] if call[0] == "ad"]
+    assert set(azure.record()) == {"current"}
+
+
+@pytest.mark.parametrize(("login", "principal_type"), LOGIN_PRINCIPAL_TYPES.items())
+def test_azd_postprovision_hook_grants_the_az_login_secrets_officer_when_azd_signed_in_as_another(
+    azure: FakeAzure, login, principal_type
+):
+    azure.update(login=login, object_id="99999999-0000-0000-0000-000000000001")
+    azure.env.update(AZURE_KEY_VAULT_NAME="kv-azd", SCIM_FIRST_TENANT="default")
+
+    azure.run("sh", "infra/hooks/postprovision.sh")
+
+    (assignment,) = azure.state["role_assignments"]
+    assert assignment["role"] == KEY_VAULT_SECRETS_OFFICER
+    assert assignment["scope"].endswith("/providers/Microsoft.KeyVault/vaults/kv-azd")
+    assert assignment["principalId"] == "99999999-0000-0000-0000-000000000001"
+    assert assignment["principalType"] == principal_type
+    assert not [call for call in azure.state["calls"] if call[0] == "ad"]
+    assert set(azure.record(vault="kv-azd")) == {"current"}
+
+
+def test_azd_postprovision_hook_adds_no_assignment_when_the_az_login_already_has_the_role(azure: FakeAzure):
+    vault_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-azd"
+    existing = {"scope": vault_id, "role": KEY_VAULT_SECRETS_OFFICER, "principalId": DEPLOYER_OBJECT_ID}
+    azure.update(role_assignments=[existing])
+    azure.env.update(AZURE_KEY_VAULT_NAME="kv-azd", SCIM_FIRST_TENANT="default")
+
+    azure.run("sh", "infra/hooks/postprovision.sh")
+
+    assert azure.state["role_assignments"] == [existing]
+    assert not [call for call in azure.state["calls"] if call[:3] == ["role", "assignment", "create"]]
+
+
+def test_deployer_step_never_prints_the_access_token(azure: FakeAzure):
+    run = azure.run("scripts/deploy-steps", "deployer")
+
+    assert run.stdout.split() == [DEPLOYER_OBJECT_ID, "User"]
+    assert "." not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("tenant", "accepted"),
+    [("a" * 63, True), ("a" * 64, False), ("acme-2", True), ("Acme", False), ("acme_2", False)],
+)
+def test_deploy_steps_take_the_slug_rule_from_scim_auth_records(azure: FakeAzure, tenant, accepted):
+    run = azure.run("scripts/deploy-steps", "secret-name", tenant, check=False)
+
+    assert is_tenant_slug(tenant) is accepted
+    assert (run.returncode == 0) is accepted
+    assert run.stdout.strip() == (f"scim-tenant-{tenant}" if accepted else "")
