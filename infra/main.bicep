@@ -163,7 +163,7 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
     tableEndpoint: storage.outputs.tableEndpoint
     tableName: tableName

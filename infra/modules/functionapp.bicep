@@ -22,7 +22,8 @@ param identityId string
 @description('Client id of that identity: how the host and the app select it.')
 param identityClientId string
 
-param storageAccountName string
+@description('https://<account>.blob.core.windows.net/: the only storage service the host uses.')
+param blobEndpoint string
 
 @description('URL of the blob container holding the deployment package.')
 param deploymentContainerUrl string
@@ -84,9 +85,12 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
       // The complete list of app settings: a redeploy replaces anything set by hand in the portal.
       appSettings: [
         // Host storage through the managed identity (identity-based connection, no connection string).
+        // The blob service only, as in Microsoft's HTTP-only Flex Consumption sample: __accountName
+        // would make the host derive a table endpoint too, where its diagnostic-events writer gets
+        // 403 (the identity may use the scim table only), logs a warning and switches itself off.
         {
-          name: 'AzureWebJobsStorage__accountName'
-          value: storageAccountName
+          name: 'AzureWebJobsStorage__blobServiceUri'
+          value: blobEndpoint
         }
         {
           name: 'AzureWebJobsStorage__credential'

@@ -50,9 +50,17 @@ def app_settings(site) -> dict[str, str]:
 
 
 def test_host_storage_connection_is_identity_based_with_the_user_assigned_identity(app_settings):
-    assert app_settings["AzureWebJobsStorage__accountName"] == "storageAccountName"
+    assert app_settings["AzureWebJobsStorage__blobServiceUri"] == "blobEndpoint"
     assert app_settings["AzureWebJobsStorage__credential"] == "managedidentity"
     assert app_settings["AzureWebJobsStorage__clientId"] == "identityClientId"
+
+
+def test_host_storage_names_only_the_blob_service_so_the_host_derives_no_table_endpoint(main, app_settings):
+    host_storage = {name for name in app_settings if name.startswith("AzureWebJobsStorage")}
+
+    assert "AzureWebJobsStorage__accountName" not in host_storage
+    assert not any(name.endswith(("tableServiceUri", "queueServiceUri")) for name in host_storage)
+    assert expression_text(main.tree["modules"]["functionApp"]["config"]["params"]["blobEndpoint"]) == "storage.outputs.blobEndpoint"
 
 
 def test_app_settings_hold_no_connection_string_key_or_local_only_setting(app_settings):
