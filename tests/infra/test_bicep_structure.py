@@ -60,7 +60,10 @@ def test_host_storage_names_only_the_blob_service_so_the_host_derives_no_table_e
 
     assert "AzureWebJobsStorage__accountName" not in host_storage
     assert not any(name.endswith(("tableServiceUri", "queueServiceUri")) for name in host_storage)
-    assert expression_text(main.tree["modules"]["functionApp"]["config"]["params"]["blobEndpoint"]) == "storage.outputs.blobEndpoint"
+    assert (
+        expression_text(main.tree["modules"]["functionApp"]["config"]["params"]["blobEndpoint"])
+        == "storage.outputs.blobEndpoint"
+    )
 
 
 def test_app_settings_hold_no_connection_string_key_or_local_only_setting(app_settings):
