@@ -34,6 +34,9 @@ param principalId string = ''
 @description('Kind of principalId: User for a person, ServicePrincipal for a pipeline identity.')
 param principalType string = 'User'
 
+@description('E-mail address the alert rules notify (an action group is created for it); empty: alerts show in the portal only.')
+param alertEmail string = ''
+
 @description('Name of the resource group to create; default rg-<environmentName>.')
 param resourceGroupName string = ''
 
@@ -106,6 +109,18 @@ module monitoring 'modules/monitoring.bicep' = {
     location: location
     tags: tags
     retentionInDays: logRetentionDays
+  }
+}
+
+// The provisioning workbook and the alert rules, on the workspace the telemetry lands in.
+module operations 'modules/operations.bicep' = {
+  name: 'operations'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    alertEmail: alertEmail
   }
 }
 

@@ -298,11 +298,30 @@ def _serve(
     ``X-Storage-Requests`` how many storage requests it took; see ``scim.platform.request_count``.
     """
     if not request_count.enabled():
-        return _http_response(_reply_to(request, service_of, handlers, public))
-    with request_count.counting() as count:
         reply = _reply_to(request, service_of, handlers, public)
-    reply.headers[request_count.HEADER] = str(count())
+    else:
+        with request_count.counting() as count:
+            reply = _reply_to(request, service_of, handlers, public)
+        reply.headers[request_count.HEADER] = str(count())
+    _log_outcome(request, reply)
     return _http_response(reply)
+
+
+def _log_outcome(request: func.HttpRequest, reply: Reply) -> None:
+    """One line per request, in the form infra/modules/workbook.bicep and alerts.bicep parse:
+    ``SCIM request tenant=acme operation=PATCH Users/{id} status=200``. Ids, query strings and
+    anything but a slug as tenant are left out: they may carry personal data."""
+    tenant = request.route_params.get("tenant", "")
+    endpoint = _path_of(request).partition("/v2/")[2] or "-"
+    if request.route_params.get("id"):
+        endpoint = endpoint.rpartition("/")[0] + "/{id}"
+    operation = f"{request.method.upper()} {endpoint}"
+    logger.info(
+        "SCIM request tenant=%s operation=%s status=%d",
+        tenant if is_tenant_slug(tenant) else "-",
+        operation,
+        reply.status,
+    )
 
 
 def _reply_to(
