@@ -110,7 +110,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
           name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
           value: 'ClientId=${identityClientId};Authorization=AAD'
         }
-        // Read by the SCIM code (scim/auth/credentials.py, scim/storage/tables.py, scim/auth/tokens.py):
+        // Read by the SCIM code (scim/platform/credentials.py, scim/storage/tables.py, scim/auth/tokens.py):
         // the identity its credential uses, the table, and the vault holding tenants' tokens.
         {
           name: 'AZURE_CLIENT_ID'

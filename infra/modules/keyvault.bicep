@@ -2,7 +2,7 @@
 // is the tenant's JSON record ({"current": "<token>"}; see scim/auth/records.py).
 //
 // The template creates no secret: the deploy script creates the first tenant's secret only when
-// it is absent (scripts/azure-deploy-lib.sh), so a redeploy never changes or rotates a token and
+// it is absent (scripts/deploy-steps ensure-token), so a redeploy never changes or rotates a token and
 // no token ever passes through ARM deployment history.
 
 @minLength(3)

@@ -308,7 +308,7 @@ def _serve(
 
 
 def _log_outcome(request: func.HttpRequest, reply: Reply) -> None:
-    """One line per request, in the form infra/modules/workbook.bicep and alerts.bicep parse:
+    """One line per request, which the workbook and alert rules of infra/modules/operations.bicep parse:
     ``SCIM request tenant=acme operation=PATCH Users/{id} status=200``. Ids, query strings and
     anything but a slug as tenant are left out: they may carry personal data."""
     tenant = request.route_params.get("tenant", "")
