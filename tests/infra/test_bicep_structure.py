@@ -8,7 +8,8 @@ import re
 import sys
 
 import pytest
-from bicep_templates import REPO, Template, expression_text
+from bicep_templates import INFRA, REPO, Template, expression_text
+from resource_types import BicepFile, declarations
 
 # Azure built-in role definition ids (Microsoft Learn, "Azure built-in roles": Storage, Security, Monitor).
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
@@ -274,3 +275,20 @@ def test_parameter_files_name_only_parameters_main_declares_and_give_every_requi
         supplied = set(json.loads((REPO / path).read_text())["parameters"])
         assert supplied <= declared.keys(), path
         assert required <= supplied | supplied_elsewhere, path
+
+
+def test_flex_deployment_container_is_a_private_child_of_the_blob_service_the_app_deploys_from(main):
+    # Nested children exist only in the tree-sitter tree: pycep-parser drops them.
+    storage = {d.symbol: d for d in declarations(BicepFile.parse(INFRA / "modules/storage.bicep"))}
+    container = storage["deploymentContainer"]
+    blob_service = storage["blobServices"].body.properties["properties"][0].properties
+
+    assert container.full_type == "Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01"
+    assert container.body.properties["name"][0].identifier == "deploymentContainerName"
+    assert container.body.properties["properties"][0].properties["publicAccess"][0] == "None"
+    assert blob_service["deleteRetentionPolicy"][0].properties["enabled"][0] is True
+    assert main.variable("deploymentContainerName") == "app-package-${take(functionAppName, 32)}"
+    assert main.tree["modules"]["storage"]["config"]["params"]["deploymentContainerName"] == "deploymentContainerName"
+    assert main.tree["modules"]["functionApp"]["config"]["params"]["deploymentContainerUrl"] == (
+        "${storage.outputs.blobEndpoint}${deploymentContainerName}"
+    )

@@ -176,7 +176,8 @@ def test_published_package_is_the_function_app_without_tests_tooling_or_local_se
     (files,) = azure.state["published"]
     assert {"function_app.py", "host.json", "requirements.txt"} <= set(files)
     assert any(path.startswith("scim/") for path in files)
-    for excluded in ("tests/", "infra/", "scripts/", "docs/", ".venv", "node_modules/", "local.settings.json"):
+    excluded_paths = ("tests/", "infra/", "scripts/", "docs/", ".venv", "node_modules/", "local.settings.json")
+    for excluded in (*excluded_paths, "requirements-worker.txt", "requirements-dev.txt"):
         assert not any(path.startswith(excluded) for path in files), excluded
 
 
