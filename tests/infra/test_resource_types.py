@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from bicep_templates import BICEP_FILES, INFRA
-from resource_types import TYPES_DIR, BicepFile, TypeLibrary, check_files, declarations
+from resource_types import TYPES_DIR, WITHOUT_DEFINITIONS, BicepFile, TypeLibrary, type_key, check_files, declarations
 
 PROVENANCE = TYPES_DIR.parent / "README.md"
 
@@ -44,7 +44,27 @@ def test_the_check_covers_nested_child_resources(library):
         "Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01",
         "Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01",
     } <= checked
-    assert all(library.get(full_type) for full_type in checked)
+    assert all(library.get(full_type) for full_type in checked if type_key(full_type) not in WITHOUT_DEFINITIONS)
+
+
+def test_only_the_listed_types_go_unchecked_for_want_of_a_definition(library):
+    used = {d.full_type for path in BICEP_FILES for d in declarations(BicepFile.parse(path))}
+
+    assert {type_key(full_type) for full_type in used if library.get(full_type) is None} == WITHOUT_DEFINITIONS
+
+
+def test_an_unlisted_type_without_a_definition_is_reported(library):
+    findings = findings_after(
+        library,
+        {
+            "modules/operations.bicep": (
+                "Microsoft.Insights/workbooks@2023-06-01",
+                "Microsoft.Insights/workbooks@2022-04-01",
+            )
+        },
+    )
+
+    assert any("no type definition for this API version" in finding for finding in findings)
 
 
 def test_a_misspelled_property_name_is_reported(library):
