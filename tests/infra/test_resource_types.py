@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from bicep_templates import BICEP_FILES, INFRA
-from resource_types import TYPES_DIR, WITHOUT_DEFINITIONS, BicepFile, TypeLibrary, type_key, check_files, declarations
+from resource_types import TYPES_DIR, WITHOUT_DEFINITIONS, BicepFile, TypeLibrary, check_files, declarations, type_key
 
 PROVENANCE = TYPES_DIR.parent / "README.md"
 
