@@ -5,7 +5,7 @@ Usage (Azurite running, e.g. via ./scripts/start-azurite)::
     .venv/bin/python -m bench.entra_sync [--users 5000] [--groups 200] [--members 25] [--clients 4]
                                          [--no-reference] [--json results.json]
 
-The same workload runs against this endpoint (``python -m scim.local_host`` on a fresh Azurite
+The same workload runs against this endpoint (``python -m local_host`` on a fresh Azurite
 table, with ``SCIM_COUNT_STORAGE_REQUESTS=1`` so that every response says how many storage
 requests it took) and against python-scim's ``scim2-server`` (in memory; installed into
 ``.venv-bench/`` on first use), each on loopback, and prints both side by side.

@@ -18,7 +18,7 @@ from urllib.parse import quote_plus, urlsplit
 
 from azure.data.tables import TableServiceClient
 
-from scim.local_host import child_process
+from local_host.processes import child_process
 from scim.platform import request_count
 
 AZURITE = "UseDevelopmentStorage=true"
@@ -100,7 +100,7 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class LocalHost:
-    """A running ``python -m scim.local_host``: its address, its table, each tenant's token."""
+    """A running ``python -m local_host``: its address, its table, each tenant's token."""
 
     base_url: str
     table_name: str
@@ -112,7 +112,7 @@ class LocalHost:
 
 @contextmanager
 def local_host(tenants: Iterable[str] = (TENANT,), settings: Mapping[str, str] | None = None) -> Iterator[LocalHost]:
-    """``python -m scim.local_host`` on a free port with a fresh table (deleted afterwards).
+    """``python -m local_host`` on a free port with a fresh table (deleted afterwards).
 
     ``settings`` are added to its environment, e.g. ``{"SCIM_COUNT_STORAGE_REQUESTS": "1"}``.
     """

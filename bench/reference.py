@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.harness import Endpoint
-from scim.local_host import free_port, listening_process
+from local_host.processes import free_port, listening_process
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VENV = PROJECT_ROOT / ".venv-bench"

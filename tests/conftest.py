@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import pytest
 from azure.data.tables import TableClient, TableServiceClient
 
+from local_host.processes import child_process
 from scim.api import dependencies
 from scim.auth.tokens import SettingsTokenSource
-from scim.local_host import child_process
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
@@ -134,7 +134,7 @@ class LocalHost:
 
 @pytest.fixture(scope="session")
 def local_host_url(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHost]:
-    """``python -m scim.local_host`` on a free port, with a fresh table (deleted afterwards) and tokens."""
+    """``python -m local_host`` on a free port, with a fresh table (deleted afterwards) and tokens."""
     tokens = {E2E_TENANT: secrets.token_urlsafe(32), OTHER_TENANT: secrets.token_urlsafe(32)}
     table_name = "e2e" + uuid.uuid4().hex[:16]
     environment = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 import pytest
 
-from scim.local_host import Reply, Router, build_router
+from local_host.routing import Reply, Router, build_router
 
 BASE = "http://127.0.0.1:7071"
 

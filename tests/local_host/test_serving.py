@@ -1,4 +1,4 @@
-"""The local host over real HTTP, its settings files, and ``python -m scim.local_host`` itself."""
+"""The local host over real HTTP, its settings files, and ``python -m local_host`` itself."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 import azure.functions as func
 import pytest
 
-from scim.local_host import build_router, load_local_settings, read_route_prefix, serving
+from local_host.routing import build_router
+from local_host.server import serving
+from local_host.settings import load_local_settings, read_route_prefix
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 20
@@ -170,7 +172,7 @@ def test_route_prefix_defaults_to_api(tmp_path: Path) -> None:
     assert read_route_prefix(tmp_path / "host.json") == "api"
 
 
-# --- python -m scim.local_host ------------------------------------------------------------------
+# --- python -m local_host ------------------------------------------------------------------
 
 SETTINGS_APP = textwrap.dedent(
     """
@@ -189,7 +191,7 @@ SETTINGS_APP = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def module_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """``python -m scim.local_host --port 0`` run in a project directory of its own.
+    """``python -m local_host --port 0`` run in a project directory of its own.
 
     Yields the line it printed and its base URL. The directory has a local.settings.json setting
     FROM_SETTINGS and OVERRIDDEN, and the environment sets OVERRIDDEN too; the app reports the
@@ -200,7 +202,7 @@ def module_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": "x"}}}))
     write_local_settings(tmp_path, {"FROM_SETTINGS": "settings value", "OVERRIDDEN": "settings value"})
     environment = {**os.environ, "OVERRIDDEN": "environment value", "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "scim.local_host", "--port", "0", "--app", "settings_app:app"]
+    command = [sys.executable, "-m", "local_host", "--port", "0", "--app", "settings_app:app"]
     with (tmp_path / "stderr.log").open("wb") as stderr:
         process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=stderr)
     try:

@@ -1,0 +1,3 @@
+from local_host.server import main
+
+main()

@@ -1,0 +1,169 @@
+"""A stand-in for ``func start``: serves the HTTP triggers of a v2-model FunctionApp over real HTTP.
+
+The HTTP server (standard library, threading, HTTP/1.1 keep-alive) and the command line
+``python -m local_host``; see the package's docstring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+
+from local_host.routing import Router, build_router, logger
+from local_host.settings import load_local_settings, read_route_prefix
+from scim.platform.local_settings import FILE_NAME as LOCAL_SETTINGS_FILE
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7071
+DEFAULT_APP = "function_app:app"
+HOST_FILE = "host.json"
+
+
+def load_app(spec: str) -> func.FunctionApp:
+    """Import ``module:attribute`` (e.g. ``function_app:app``) and return the app object."""
+    module_name, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attribute or "app")
+
+
+class LocalHostServer(ThreadingHTTPServer):
+    """A threading HTTP/1.1 server that hands every request to ``router``."""
+
+    def __init__(self, address: tuple[str, int], router: Router) -> None:
+        super().__init__(address, _RequestHandler)
+        self.router = router
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    """Reads a request (Content-Length or chunked body), dispatches it, writes the Reply.
+
+    Replies carry Content-Length, so connections stay open (HTTP/1.1 keep-alive); 204 and 304
+    replies have no body and no Content-Length, and a reply to HEAD has no body.
+    """
+
+    protocol_version = "HTTP/1.1"
+    timeout = 120  # seconds an idle keep-alive connection is kept open
+    # TCP_NODELAY: headers and body go out as separate writes, and on a keep-alive connection
+    # Nagle's algorithm would hold the body back until the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
+    server: LocalHostServer
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        if self.path.startswith("/"):
+            host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+            url = f"http://{host}{self.path}"
+        else:  # absolute-form request target
+            url = self.path
+        reply = self.server.router.dispatch(self.command, url, self._headers(), body)
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        has_body = reply.status not in (204, 304)
+        if has_body:
+            self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if has_body and self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+    def _headers(self) -> dict[str, str]:
+        """Request headers; a repeated header becomes one comma-separated value."""
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        return headers
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked_body()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _read_chunked_body(self) -> bytes:
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()  # CRLF after the chunk
+        while self.rfile.readline().strip():  # trailer headers up to the empty line
+            pass
+        return b"".join(chunks)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The request line goes without its query string: filters carry user names and e-mail addresses.
+        args = tuple(re.sub(r"\?\S*", "", arg) if arg == getattr(self, "requestline", None) else arg for arg in args)
+        logger.info("%s - %s", self.address_string(), format % args)
+
+
+def create_server(router: Router, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> LocalHostServer:
+    """A bound, listening server (port 0 picks a free port; see ``base_url``)."""
+    return LocalHostServer((host, port), router)
+
+
+@contextmanager
+def serving(router: Router, host: str = DEFAULT_HOST, port: int = 0) -> Iterator[str]:
+    """Serve ``router`` from a background thread; yields the base URL, e.g. ``http://127.0.0.1:54321``."""
+    server = create_server(router, host, port)
+    # A short poll interval makes shutdown (and so the end of the with block) quick.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server.base_url
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local_host", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("SCIM_PORT", DEFAULT_PORT)),
+        help=f"port to listen on (default: $SCIM_PORT, else {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--app", default=DEFAULT_APP, help=f"module:attribute of the FunctionApp (default {DEFAULT_APP})"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Load settings, import the app, then serve it until interrupted (from the current directory)."""
+    arguments = parse_arguments(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    load_local_settings(Path(LOCAL_SETTINGS_FILE))
+    route_prefix = read_route_prefix(Path(HOST_FILE))
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # the app module lives in the current directory, as for func
+    router = build_router(load_app(arguments.app), route_prefix)
+    server = create_server(router, arguments.host, arguments.port)
+    app_name = arguments.app.replace(":", ".")
+    print(f"Local host serving {app_name} on {server.base_url} (route prefix {route_prefix!r})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
