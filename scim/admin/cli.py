@@ -11,7 +11,6 @@ A token is shown once, when it is made, on standard output; guidance goes to sta
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import sys
@@ -21,10 +20,12 @@ from typing import Any
 
 from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
 from scim.auth.records import InvalidRecord, TenantCredentials, is_tenant_slug
+from scim.platform import local_settings
 from scim.platform.credentials import azure_credential
+from scim.platform.local_settings import UnreadableSettings, settings_values
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7071"
-DEFAULT_SETTINGS_FILE = "local.settings.json"
+DEFAULT_SETTINGS_FILE = local_settings.FILE_NAME
 TOKEN_BYTES = 32  # 256 bits
 
 SecretClientFactory = Callable[[str, str], Any]
@@ -147,9 +148,9 @@ def _store(args: argparse.Namespace, environ: Mapping[str, str], secret_client: 
 def _setting_in_file(path: Path) -> str | None:
     """SCIM_KEY_VAULT_URL from local.settings.json's Values: the local host would read it too."""
     try:
-        values = json.loads(path.read_text(encoding="utf-8")).get("Values") or {}
-    except (OSError, ValueError, AttributeError):
-        return None  # the local store reports a missing or broken file when it reads it
+        values = settings_values(path)
+    except (OSError, UnreadableSettings):
+        return None  # the local store reports a broken file when it reads it
     return values.get("SCIM_KEY_VAULT_URL") or None
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from scim.auth.records import InvalidRecord, TenantCredentials, secret_name, tenant_of_secret
+from scim.platform.local_settings import UnreadableSettings, read_settings, values_of
 
 STATE_TAG = "scim-state"
 
@@ -137,20 +138,16 @@ class LocalSettingsStore:
 
     def _settings(self) -> dict[str, Any]:
         try:
-            settings = json.loads(self._path.read_text(encoding="utf-8"))
+            return read_settings(self._path)
         except FileNotFoundError:
             raise AdminError(f"{self._path} does not exist: run ./scripts/run once, or pass --settings-file") from None
-        except json.JSONDecodeError as problem:
-            raise AdminError(f"{self._path} is not valid JSON: {problem}") from None
-        if settings.get("IsEncrypted"):
-            raise AdminError(f"{self._path} is encrypted; only unencrypted settings can be edited")
-        return settings
+        except UnreadableSettings as problem:
+            raise AdminError(str(problem)) from None
 
     def _tokens(self, settings: dict[str, Any] | None = None) -> dict[str, Any]:
-        value = (settings or self._settings()).get("Values", {}).get("SCIM_TOKENS") or "{}"
         try:
-            tokens = json.loads(value) if isinstance(value, str) else value
-        except json.JSONDecodeError:
+            tokens = json.loads(values_of(settings or self._settings()).get("SCIM_TOKENS") or "{}")
+        except (json.JSONDecodeError, UnreadableSettings):
             tokens = None
         if not isinstance(tokens, dict):
             raise AdminError(f"SCIM_TOKENS in {self._path} is not a JSON object of tenant to token")
