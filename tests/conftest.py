@@ -22,8 +22,9 @@ from scim.auth.tokens import SettingsTokenSource
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
-from tests.api.http_client import Client
-from tests.storage_requests import RequestCounter
+from scim.storage.tables import StorageRequestCounter
+from tests.support.http import Client
+from tests.support.storage import StorageRequests, storage_requests
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
 AZURITE_TABLE_ADDRESS = ("127.0.0.1", 10002)
@@ -50,13 +51,16 @@ def table_name(azurite: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def request_counter() -> RequestCounter:
-    return RequestCounter()
+def request_counter() -> Iterator[StorageRequests]:
+    """The storage requests this test's table clients send, counted as production counts them."""
+    with storage_requests() as counter:
+        yield counter
 
 
 @pytest.fixture
-def table(azurite: str, table_name: str, request_counter: RequestCounter) -> TableClient:
-    return TableClient.from_connection_string(azurite, table_name, per_retry_policies=[request_counter])
+def table(azurite: str, table_name: str) -> TableClient:
+    """The test table, its requests counted by the production policy (see ``request_counter``)."""
+    return TableClient.from_connection_string(azurite, table_name, per_retry_policies=[StorageRequestCounter()])
 
 
 @pytest.fixture

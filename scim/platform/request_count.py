@@ -19,8 +19,8 @@ from contextvars import ContextVar
 SETTING = "SCIM_COUNT_STORAGE_REQUESTS"
 HEADER = "X-Storage-Requests"
 
-# The tally of the SCIM request being served in this context; None outside a counted request.
-_tally: ContextVar[list[int] | None] = ContextVar("scim_storage_requests", default=None)
+# The tallies of the counting blocks this context is in, innermost last; none outside them.
+_tallies: ContextVar[tuple[list[int], ...]] = ContextVar("scim_storage_requests", default=())
 
 
 def enabled(environ: Mapping[str, str] = os.environ) -> bool:
@@ -30,17 +30,20 @@ def enabled(environ: Mapping[str, str] = os.environ) -> bool:
 
 @contextmanager
 def counting() -> Iterator[Callable[[], int]]:
-    """Count the storage requests sent inside the block; yields a function giving the count so far."""
+    """Count the storage requests sent inside the block; yields a function giving the count so far.
+
+    Blocks nest: a request counts in every block it is sent in (a test counting around a served
+    request sees what the request's own count sees).
+    """
     tally = [0]
-    token = _tally.set(tally)
+    token = _tallies.set((*_tallies.get(), tally))
     try:
         yield lambda: tally[0]
     finally:
-        _tally.reset(token)
+        _tallies.reset(token)
 
 
 def record_request() -> None:
     """One storage request was sent (called by the table client's counting policy)."""
-    tally = _tally.get()
-    if tally is not None:
+    for tally in _tallies.get():
         tally[0] += 1

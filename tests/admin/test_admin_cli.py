@@ -12,7 +12,7 @@ from azure.core.exceptions import ServiceRequestError
 from scim.admin import cli
 from scim.auth.keyvault import KeyVaultTokenSource
 from scim.auth.tokens import SettingsTokenSource
-from tests.auth_fakes import VAULT_URL, FakeClock, FakeVault, is_accepted
+from tests.support.auth_fakes import VAULT_URL, FakeClock, FakeVault, is_accepted
 
 ENTRA_TENANT = "11111111-2222-3333-4444-555555555555"
 

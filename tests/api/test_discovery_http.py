@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.http_client import HOST, assert_scim_error, discovery_request, json_of
+from tests.support.http import HOST, assert_scim_error, discovery_request, json_of
 
 
 def test_service_provider_config_is_readable_without_a_token(served, tenant: str):

@@ -7,7 +7,7 @@ import uuid
 from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.api.http_client import HOST, Client, assert_scim_error, json_of
+from tests.support.http import HOST, Client, assert_scim_error, json_of
 
 
 def new_group(client: Client, display_name: str = "Engineering", **attributes) -> dict:

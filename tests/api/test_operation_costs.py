@@ -5,45 +5,33 @@ from __future__ import annotations
 import uuid
 
 from scim.models.group import GROUP_SCHEMA
-from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.api.http_client import Client, assert_scim_error, json_of
-from tests.storage_requests import RequestCounter
+from tests.support.bodies import add_members, remove_members
+from tests.support.http import Client, assert_scim_error, json_of, new_group, new_user
 
 
-def requests_for(counter: RequestCounter, action) -> tuple[int, object]:
-    before = counter.count
-    response = action()
-    return counter.count - before, response
+def new_user_id(client: Client, user_name: str) -> str:
+    return new_user(client, user_name)["id"]
 
 
-def new_user(client: Client, user_name: str) -> str:
-    return json_of(client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name}))["id"]
-
-
-def add_members(client: Client, group_id: str, members: list[str]):
-    operation = {"op": "Add", "path": "members", "value": [{"value": member} for member in members]}
-    return client.call("PATCH", f"/{group_id}", {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]})
-
-
-def new_group(client: Client, name: str, members: list[str] = ()) -> str:
-    group_id = json_of(client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": name}))["id"]
+def new_group_id(client: Client, name: str, members: list[str] = ()) -> str:
+    """A group, its members added by a PATCH as Entra adds them."""
+    group_id = new_group(client, name)["id"]
     if members:
-        assert add_members(client, group_id, members).status_code == 204
+        assert client.call("PATCH", f"/{group_id}", add_members(*members)).status_code == 204
     return group_id
 
 
 def test_a_lookup_that_finds_nothing_costs_one_request(users_api: Client, groups_api: Client, request_counter):
-    user_cost, user_response = requests_for(
-        request_counter, lambda: users_api.call("GET", params={"filter": 'userName eq "nobody"'})
+    user_cost, user_response = request_counter.during(
+        lambda: users_api.call("GET", params={"filter": 'userName eq "nobody"'})
     )
-    group_cost, group_response = requests_for(
-        request_counter,
+    group_cost, group_response = request_counter.during(
         lambda: groups_api.call("GET", params={"filter": 'displayName eq "none"', "excludedAttributes": "members"}),
     )
 
-    external_cost, external_response = requests_for(
-        request_counter, lambda: users_api.call("GET", params={"filter": 'externalId eq "none"'})
+    external_cost, external_response = request_counter.during(
+        lambda: users_api.call("GET", params={"filter": 'externalId eq "none"'})
     )
 
     assert json_of(user_response)["totalResults"] == json_of(group_response)["totalResults"] == 0
@@ -53,11 +41,11 @@ def test_a_lookup_that_finds_nothing_costs_one_request(users_api: Client, groups
 
 
 def test_creating_costs_one_transaction(users_api: Client, groups_api: Client, request_counter):
-    user_cost, user_response = requests_for(
-        request_counter, lambda: users_api.call("POST", body={"schemas": [USER_SCHEMA], "userName": "alice"})
+    user_cost, user_response = request_counter.during(
+        lambda: users_api.call("POST", body={"schemas": [USER_SCHEMA], "userName": "alice"})
     )
-    group_cost, group_response = requests_for(
-        request_counter, lambda: groups_api.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "staff"})
+    group_cost, group_response = request_counter.during(
+        lambda: groups_api.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "staff"})
     )
 
     assert user_response.status_code == group_response.status_code == 201
@@ -66,7 +54,7 @@ def test_creating_costs_one_transaction(users_api: Client, groups_api: Client, r
 
 
 def test_a_group_created_with_members_returns_them(users_api: Client, groups_api: Client):
-    member = new_user(users_api, "alice")
+    member = new_user_id(users_api, "alice")
 
     response = groups_api.call(
         "POST", body={"schemas": [GROUP_SCHEMA], "displayName": "staff", "members": [{"value": member}]}
@@ -76,10 +64,10 @@ def test_a_group_created_with_members_returns_them(users_api: Client, groups_api
 
 
 def test_deleting_a_user_in_groups_costs_four_requests(users_api: Client, groups_api: Client, request_counter):
-    member = new_user(users_api, "alice")
-    first, second = new_group(groups_api, "first", [member]), new_group(groups_api, "second", [member])
+    member = new_user_id(users_api, "alice")
+    first, second = new_group_id(groups_api, "first", [member]), new_group_id(groups_api, "second", [member])
 
-    cost, response = requests_for(request_counter, lambda: users_api.call("DELETE", f"/{member}"))
+    cost, response = request_counter.during(lambda: users_api.call("DELETE", f"/{member}"))
 
     assert response.status_code == 204
     assert cost == 4  # read, transaction (row, index rows, marker), its memberships, one cleanup transaction
@@ -88,10 +76,10 @@ def test_deleting_a_user_in_groups_costs_four_requests(users_api: Client, groups
 
 
 def test_deleting_a_group_costs_five_requests(users_api: Client, groups_api: Client, request_counter):
-    members = [new_user(users_api, f"user{number}") for number in range(3)]
-    group_id = new_group(groups_api, "staff", members)
+    members = [new_user_id(users_api, f"user{number}") for number in range(3)]
+    group_id = new_group_id(groups_api, "staff", members)
 
-    cost, response = requests_for(request_counter, lambda: groups_api.call("DELETE", f"/{group_id}"))
+    cost, response = request_counter.during(lambda: groups_api.call("DELETE", f"/{group_id}"))
 
     assert response.status_code == 204
     assert cost == 5  # read, transaction, its members, the groups it is in, one cleanup transaction
@@ -99,10 +87,10 @@ def test_deleting_a_group_costs_five_requests(users_api: Client, groups_api: Cli
 
 
 def test_adding_members_in_one_patch_costs_one_transaction(users_api: Client, groups_api: Client, request_counter):
-    members = [new_user(users_api, f"user{number}") for number in range(25)]
-    group_id = new_group(groups_api, "staff")
+    members = [new_user_id(users_api, f"user{number}") for number in range(25)]
+    group_id = new_group_id(groups_api, "staff")
 
-    cost, response = requests_for(request_counter, lambda: add_members(groups_api, group_id, members))
+    cost, response = request_counter.during(lambda: groups_api.call("PATCH", f"/{group_id}", add_members(*members)))
 
     assert response.status_code == 204
     assert cost == 1  # the transaction touches every member: no read is needed to know they exist
@@ -110,18 +98,18 @@ def test_adding_members_in_one_patch_costs_one_transaction(users_api: Client, gr
 
 
 def test_an_unknown_member_in_a_membership_patch_adds_no_one(users_api: Client, groups_api: Client):
-    group_id = new_group(groups_api, "staff")
+    group_id = new_group_id(groups_api, "staff")
 
-    response = add_members(groups_api, group_id, [new_user(users_api, "alice"), str(uuid.uuid4())])
+    response = groups_api.call("PATCH", f"/{group_id}", add_members(new_user_id(users_api, "alice"), str(uuid.uuid4())))
 
     assert_scim_error(response, 400, "invalidValue")
     assert "members" not in json_of(groups_api.call("GET", f"/{group_id}"))
 
 
 def test_a_group_added_without_its_type_is_found_by_one_more_read(groups_api: Client, request_counter):
-    child, parent = new_group(groups_api, "child"), new_group(groups_api, "parent")
+    child, parent = new_group_id(groups_api, "child"), new_group_id(groups_api, "parent")
 
-    cost, response = requests_for(request_counter, lambda: add_members(groups_api, parent, [child]))
+    cost, response = request_counter.during(lambda: groups_api.call("PATCH", f"/{parent}", add_members(child)))
 
     assert response.status_code == 204
     assert cost == 3  # the transaction presuming a User fails whole, the Group's existence, the transaction
@@ -130,16 +118,13 @@ def test_a_group_added_without_its_type_is_found_by_one_more_read(groups_api: Cl
     ]
 
 
-def remove_members(client: Client, group_id: str, members: list[str]):
-    operation = {"op": "Remove", "path": "members", "value": [{"value": member} for member in members]}
-    return client.call("PATCH", f"/{group_id}", {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]})
-
-
 def test_removing_members_costs_one_transaction(users_api: Client, groups_api: Client, request_counter):
-    members = [new_user(users_api, f"user{number}") for number in range(3)]
-    group_id = new_group(groups_api, "staff", members)
+    members = [new_user_id(users_api, f"user{number}") for number in range(3)]
+    group_id = new_group_id(groups_api, "staff", members)
 
-    cost, response = requests_for(request_counter, lambda: remove_members(groups_api, group_id, members[:2]))
+    cost, response = request_counter.during(
+        lambda: groups_api.call("PATCH", f"/{group_id}", remove_members(*members[:2]))
+    )
 
     assert response.status_code == 204
     assert cost == 1
@@ -149,10 +134,12 @@ def test_removing_members_costs_one_transaction(users_api: Client, groups_api: C
 def test_removing_an_absent_member_reads_which_are_members_after_the_transaction_fails(
     users_api: Client, groups_api: Client, request_counter
 ):
-    present, absent = new_user(users_api, "alice"), new_user(users_api, "bob")
-    group_id = new_group(groups_api, "staff", [present])
+    present, absent = new_user_id(users_api, "alice"), new_user_id(users_api, "bob")
+    group_id = new_group_id(groups_api, "staff", [present])
 
-    cost, response = requests_for(request_counter, lambda: remove_members(groups_api, group_id, [present, absent]))
+    cost, response = request_counter.during(
+        lambda: groups_api.call("PATCH", f"/{group_id}", remove_members(present, absent))
+    )
 
     assert response.status_code == 204
     assert cost == 4  # the failed transaction, one membership read each, the transaction

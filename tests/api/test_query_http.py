@@ -14,7 +14,7 @@ from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA, SEARCH_REQUEST_SCHEMA
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scim.service import query
-from tests.api.http_client import HOST, SEARCH, Client, assert_scim_error, json_of
+from tests.support.http import HOST, SEARCH, Client, assert_scim_error, json_of
 
 
 def new_user(users_api: Client, user_name: str, **attributes) -> dict:
@@ -318,21 +318,15 @@ def test_group_membership_patch_with_current_if_match_is_204(users_api: Client, 
 # storage requests
 
 
-def requests_for(counter, action) -> int:
-    before = counter.count
-    action()
-    return counter.count - before
-
-
 def test_user_read_with_groups_excluded_reads_no_membership_rows(users_api: Client, request_counter):
     user = new_user(users_api, "alice")
 
-    excluded = requests_for(
-        request_counter, lambda: users_api.call("GET", f"/{user['id']}", params={"excludedAttributes": "groups"})
+    excluded = request_counter.sent_by(
+        lambda: users_api.call("GET", f"/{user['id']}", params={"excludedAttributes": "groups"})
     )
-    included = requests_for(request_counter, lambda: users_api.call("GET", f"/{user['id']}"))
-    unselected = requests_for(
-        request_counter, lambda: users_api.call("GET", f"/{user['id']}", params={"attributes": "userName"})
+    included = request_counter.sent_by(lambda: users_api.call("GET", f"/{user['id']}"))
+    unselected = request_counter.sent_by(
+        lambda: users_api.call("GET", f"/{user['id']}", params={"attributes": "userName"})
     )
 
     assert (excluded, included, unselected) == (1, 2, 1)
@@ -341,11 +335,11 @@ def test_user_read_with_groups_excluded_reads_no_membership_rows(users_api: Clie
 def test_user_list_page_without_groups_costs_the_same_for_any_page_size(users_api: Client, request_counter):
     new_users(users_api, 12)
 
-    small = requests_for(
-        request_counter, lambda: users_api.call("GET", params={"count": "2", "excludedAttributes": "groups"})
+    small = request_counter.sent_by(
+        lambda: users_api.call("GET", params={"count": "2", "excludedAttributes": "groups"})
     )
-    large = requests_for(
-        request_counter, lambda: users_api.call("GET", params={"count": "12", "excludedAttributes": "groups"})
+    large = request_counter.sent_by(
+        lambda: users_api.call("GET", params={"count": "12", "excludedAttributes": "groups"})
     )
 
     assert small == large == 2  # the ids (keys only), one page of users
@@ -363,7 +357,7 @@ def test_a_page_of_users_reads_their_groups_in_one_range_query(users_api: Client
         nonlocal page
         page = json_of(users_api.call("GET", params={"count": "6"}))
 
-    assert requests_for(request_counter, list_users) == 3  # the ids, the page, the page's memberships
+    assert request_counter.sent_by(list_users) == 3  # the ids, the page, the page's memberships
     for listed in page["Resources"]:
         alone = json_of(users_api.call("GET", f"/{listed['id']}"))
         assert sorted(g["value"] for g in listed["groups"]) == sorted(g["value"] for g in alone["groups"])

@@ -11,6 +11,7 @@ from scim.api import dependencies
 from scim.auth.tokens import SettingsTokenSource
 from scim.models.user import USER_SCHEMA
 from scim.service.users import UserService
+from tests.support.storage import StorageRequests
 
 
 def seed(users: UserService, tenant: str, count: int) -> None:
@@ -18,7 +19,9 @@ def seed(users: UserService, tenant: str, count: int) -> None:
         users.create(tenant, {"schemas": [USER_SCHEMA], "userName": f"user{number:05d}@example.com"})
 
 
-def requests_for_user_name_filter(tenant: str, token: str, user_name: str, counter) -> tuple[int, dict]:
+def requests_for_user_name_filter(
+    tenant: str, token: str, user_name: str, counter: StorageRequests
+) -> tuple[int, dict]:
     request = func.HttpRequest(
         "GET",
         f"https://scim.example.net/scim/{tenant}/v2/Users",
@@ -27,9 +30,8 @@ def requests_for_user_name_filter(tenant: str, token: str, user_name: str, count
         route_params={"tenant": tenant},
         body=b"",
     )
-    before = counter.count
-    response = function_app.users(request)
-    return counter.count - before, json.loads(response.get_body())
+    cost, response = counter.during(lambda: function_app.users(request))
+    return cost, json.loads(response.get_body())
 
 
 def test_user_name_filter_costs_the_same_with_10_and_2000_users(served, users: UserService, tenant, request_counter):

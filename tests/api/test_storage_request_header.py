@@ -17,22 +17,20 @@ from scim.service.query import ListRequest
 from scim.service.users import UserService
 from scim.storage import tables
 from scim.storage.resources import TableResourceRepository
-from tests.api.http_client import Client, json_of
-from tests.storage_requests import RequestCounter
+from tests.support.http import Client, json_of
+from tests.support.storage import StorageRequests
 
 HEADER = "X-Storage-Requests"
 
 
 @pytest.fixture
-def counted_client(
-    monkeypatch: pytest.MonkeyPatch, azurite: str, table_name: str, tenant: str, request_counter: RequestCounter
-) -> Iterator[Client]:
+def counted_client(monkeypatch: pytest.MonkeyPatch, azurite: str, table_name: str, tenant: str) -> Iterator[Client]:
     """function_app served by a table client built from settings, with the counting setting on."""
     monkeypatch.setenv(request_count.SETTING, "1")
     monkeypatch.setenv("SCIM_STORAGE_CONNECTION_STRING", azurite)
     monkeypatch.setenv("SCIM_TABLE_NAME", table_name)
     monkeypatch.delenv("SCIM_STORAGE_TABLE_ENDPOINT", raising=False)
-    repository = TableResourceRepository(tables.table_client_from_settings(per_retry_policies=[request_counter]))
+    repository = TableResourceRepository(tables.table_client_from_settings())
     tokens = SettingsTokenSource({"SCIM_TOKENS": json.dumps({tenant: "token"})})
     dependencies.override(dependencies.Dependencies(tokens, UserService(repository), GroupService(repository)))
     yield Client(tenant, "token")
@@ -52,7 +50,7 @@ def test_no_header_without_the_setting(served, tenant: str, tokens: dict[str, st
     assert HEADER not in response.headers
 
 
-def test_header_counts_the_requests_the_table_client_sent(counted_client: Client, request_counter: RequestCounter):
+def test_header_counts_the_requests_the_table_client_sent(counted_client: Client, request_counter: StorageRequests):
     created = new_user(counted_client, "alice")
     calls = [
         ("POST", "", {"schemas": [USER_SCHEMA], "userName": "bob"}, None),

@@ -11,7 +11,7 @@ import pytest
 from scim.api import dependencies
 from scim.models.messages import LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.api.http_client import HOST, Client, assert_scim_error, json_of
+from tests.support.http import HOST, Client, assert_scim_error, json_of
 
 
 @pytest.fixture

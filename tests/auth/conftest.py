@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.auth_fakes import FakeClock
+from tests.support.auth_fakes import FakeClock
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from jwt.utils import base64url_encode
 from scim.auth.jwt_tokens import NON_GALLERY_AUDIENCE, EntraTokenVerifier, entra_verifier
 from scim.auth.tokens import SettingsTokenSource
 from scim.errors import ServiceUnavailable
-from tests.auth_fakes import is_accepted
+from tests.support.auth_fakes import is_accepted
 
 ENTRA_TENANT = "11111111-2222-3333-4444-555555555555"
 OTHER_ENTRA_TENANT = "99999999-8888-7777-6666-555555555555"

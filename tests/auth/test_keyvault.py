@@ -11,7 +11,7 @@ from scim.auth import keyvault
 from scim.auth.keyvault import KeyVaultTokenSource, key_vault_token_source_from_settings
 from scim.auth.tokens import SettingsTokenSource, authenticate, token_source_from_settings
 from scim.errors import ServiceUnavailable
-from tests.auth_fakes import VAULT_URL, FakeClock, FakeVault, is_accepted
+from tests.support.auth_fakes import VAULT_URL, FakeClock, FakeVault, is_accepted
 
 CACHE = 300
 MISS = 30

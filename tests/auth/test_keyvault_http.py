@@ -11,7 +11,7 @@ from azure.core.exceptions import ServiceRequestError
 import function_app
 from scim.api import dependencies
 from scim.auth.keyvault import KeyVaultTokenSource
-from tests.auth_fakes import FakeClock, FakeVault
+from tests.support.auth_fakes import FakeClock, FakeVault
 
 CACHE = 300
 

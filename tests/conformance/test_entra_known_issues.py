@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.http_client import Client, json_of
+from tests.support.http import Client, json_of
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"

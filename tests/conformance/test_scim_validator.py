@@ -10,7 +10,7 @@ import string
 
 import pytest
 
-from tests.api.http_client import Client, discovery_request, json_of
+from tests.support.http import Client, discovery_request, json_of
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -1,5 +1,5 @@
-"""Storage faults for the reliability tests: failing the Nth request, fake error responses, and
-serving function_app with a TableClient of the test's choosing.
+"""Storage faults for the reliability tests: fake error responses, and serving function_app with a
+TableClient of the test's choosing (``tests.support.storage.FailRequestNumber`` fails the Nth request).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import requests
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransportResponse
 from azure.data.tables import TableClient
 
@@ -23,7 +21,7 @@ from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage import tables
 from scim.storage.resources import TableResourceRepository
-from tests.api.http_client import Client
+from tests.support.http import Client
 
 TOKEN = "token-" + uuid.uuid4().hex
 
@@ -66,32 +64,6 @@ def client_with(monkeypatch, azurite: str, table_name: str, **options: Any) -> T
     monkeypatch.setenv("SCIM_TABLE_NAME", table_name)
     monkeypatch.delenv("SCIM_STORAGE_TABLE_ENDPOINT", raising=False)
     return tables.table_client_from_settings(**options)
-
-
-class FailRequestNumber(SansIOHTTPPolicy):
-    """Fails the ``number``-th request: before it is sent (``lost="request"``, as when storage
-    cannot be reached) or after storage answered (``lost="response"``: the write may have happened).
-
-    ``number`` 0 fails nothing: it counts the requests (and records their methods).
-    """
-
-    def __init__(self, number: int = 0, lost: str = "request"):
-        self.number = number
-        self.lost = lost
-        self.methods: list[str] = []
-
-    @property
-    def sent(self) -> int:
-        return len(self.methods)
-
-    def on_request(self, request) -> None:
-        self.methods.append(request.http_request.method)
-        if self.lost == "request" and self.sent == self.number:
-            raise ServiceRequestError("injected fault: storage unreachable")
-
-    def on_response(self, request, response) -> None:
-        if self.lost == "response" and self.sent == self.number:
-            raise ServiceResponseError("injected fault: the response was lost")
 
 
 class ErrorResponses(tables.StorageTransport):

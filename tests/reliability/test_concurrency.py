@@ -12,17 +12,10 @@ import uuid
 import pytest
 from azure.data.tables import TableClient
 
-from tests.api.http_client import Client, json_of
-from tests.reliability.conftest import (
-    add_members,
-    created,
-    group_body,
-    outcome,
-    patch_body,
-    race,
-    user_body,
-)
 from tests.reliability.integrity import assert_integrity
+from tests.support.bodies import add_members, group_body, patch_body, user_body
+from tests.support.concurrency import race
+from tests.support.http import Client, created, json_of, outcome
 
 RACERS = 20
 

@@ -19,9 +19,9 @@ from scim.auth.tokens import SettingsTokenSource
 from scim.models.messages import PATCH_OP_SCHEMA, SEARCH_REQUEST_SCHEMA
 from scim.service.groups import GroupService
 from scim.service.users import UserService
-from tests.api.http_client import HOST, Client, assert_scim_error, json_of
-from tests.reliability.conftest import add_members, created, group_body, user_body
 from tests.reliability.integrity import assert_integrity, read_state
+from tests.support.bodies import add_members, group_body, user_body
+from tests.support.http import HOST, Client, assert_scim_error, created, json_of
 
 SEARCH = json.dumps({"schemas": [SEARCH_REQUEST_SCHEMA], "filter": 'userName eq "a"'}).encode()
 PATCH = json.dumps({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "add", "path": "title", "value": "x"}]})

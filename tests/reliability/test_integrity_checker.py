@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from azure.data.tables import TableClient
 
-from tests.api.http_client import Client
-from tests.reliability.conftest import add_members, created, group_body, user_body
 from tests.reliability.integrity import assert_integrity, integrity_problems, read_state
+from tests.support.bodies import add_members, group_body, user_body
+from tests.support.http import Client, created
 
 
 @pytest.fixture

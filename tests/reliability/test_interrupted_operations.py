@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from azure.data.tables import TableClient
 
-from tests.api.http_client import Client, json_of
-from tests.reliability.conftest import add_members, created, group_body, patch_body, user_body
-from tests.reliability.faults import FailRequestNumber, clients, fresh_tenant, serving
+from tests.reliability.faults import clients, fresh_tenant, serving
 from tests.reliability.integrity import TenantState, assert_integrity
+from tests.support.bodies import add_members, group_body, patch_body, user_body
+from tests.support.http import Client, created, json_of
+from tests.support.storage import FailRequestNumber
 
 MANY = 35  # more members than one transaction holds (33), so a change spans two
 

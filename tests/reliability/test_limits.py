@@ -15,9 +15,9 @@ from scim.service.filters.parser import parse_filter
 from scim.service.query import MAX_PAGE_SIZE
 from scim.service.resources import MAX_PATCH_OPERATIONS
 from scim.service.users import UserService
-from tests.api.http_client import Client, assert_scim_error, discovery_request, json_of
-from tests.reliability.conftest import add_members, created, group_body, patch_body, user_body
-from tests.storage_requests import RequestCounter
+from tests.support.bodies import add_members, group_body, patch_body, user_body
+from tests.support.http import Client, assert_scim_error, created, discovery_request, json_of
+from tests.support.storage import StorageRequests
 
 MAX_FILTER_LENGTH = 4096
 MAX_FILTER_DEPTH = 32
@@ -38,7 +38,7 @@ def test_a_filter_at_the_length_limit_is_answered(users_api: Client):
     assert users_api.call("GET", params={"filter": filter_of_length(MAX_FILTER_LENGTH)}).status_code == 200
 
 
-def test_a_filter_past_the_length_limit_is_400_invalid_filter(users_api: Client, request_counter: RequestCounter):
+def test_a_filter_past_the_length_limit_is_400_invalid_filter(users_api: Client, request_counter: StorageRequests):
     before = request_counter.count
     response = users_api.call("GET", params={"filter": filter_of_length(MAX_FILTER_LENGTH + 1)})
 
@@ -98,7 +98,7 @@ def test_patch_operations_up_to_the_limit_are_applied_and_more_are_400_too_many(
 
 
 def test_members_past_the_limit_are_400_too_many_before_any_storage_request(
-    groups_api: Client, request_counter: RequestCounter
+    groups_api: Client, request_counter: StorageRequests
 ):
     group = created(groups_api, group_body("Big"))
     ghosts = [str(uuid.uuid4()) for _ in range(groups.MAX_MEMBERS_PER_REQUEST + 1)]

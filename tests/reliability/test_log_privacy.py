@@ -21,9 +21,9 @@ from scim.models.messages import SEARCH_REQUEST_SCHEMA
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
-from tests.api.http_client import HOST, Client
-from tests.reliability.conftest import add_members, created, group_body, patch_body, user_body
 from tests.reliability.faults import client_with
+from tests.support.bodies import add_members, group_body, patch_body, user_body
+from tests.support.http import HOST, Client, created
 
 USER_NAME = "zelda.secret@privacy.example"
 EMAIL = "zq.home@mailbox.example"

@@ -10,10 +10,10 @@ import pytest
 from azure.data.tables import TableClient
 
 from scim.storage import tables
-from tests.api.http_client import assert_scim_error, json_of
-from tests.reliability.conftest import add_members, created, group_body, patch_body, user_body
 from tests.reliability.faults import ErrorResponses, clients, fresh_tenant, serving
 from tests.reliability.integrity import assert_integrity
+from tests.support.bodies import add_members, group_body, patch_body, user_body
+from tests.support.http import assert_scim_error, created, json_of
 
 ATTEMPTS = 1 + tables.SDK_RETRY_SETTINGS["retry_total"]
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from azure.data.tables import TableClient
 
-from tests.api.http_client import Client, json_of
-from tests.reliability.conftest import add_members, created, group_body, patch_body, user_body
 from tests.reliability.faults import client_with, clients, fresh_tenant, serving
 from tests.reliability.integrity import assert_integrity
+from tests.support.bodies import add_members, group_body, patch_body, user_body
+from tests.support.http import Client, created, json_of
 
 AZURITE_TABLE = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "azurite-table"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from azure.core.exceptions import ServiceRequestError
-from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.data.tables import TableClient
 
 from scim.service.ports import MemberMissing, Membership, ResourceMissing, StorageUnavailable, StoredResource
 from scim.storage.resources import TableResourceRepository
+from tests.support.storage import FailRequestNumber
 
 
 def stored(repository: TableResourceRepository, tenant: str, resource_type: str) -> StoredResource:
@@ -142,19 +141,6 @@ def test_exists_tells_whether_the_resource_is_stored(repository: TableResourceRe
 
     assert repository.exists(tenant, "User", user.id) is True
     assert repository.exists(tenant, "Group", user.id) is False
-
-
-class FailRequestNumber(SansIOHTTPPolicy):
-    """Fails the ``number``-th request the client sends, as an unreachable storage would."""
-
-    def __init__(self, number: int):
-        self.number = number
-        self.sent = 0
-
-    def on_request(self, request) -> None:
-        self.sent += 1
-        if self.sent == self.number:
-            raise ServiceRequestError("injected fault")
 
 
 @pytest.mark.parametrize("failing_request", [2, 3])  # its memberships, the cleanup transaction

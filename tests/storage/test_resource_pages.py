@@ -10,8 +10,7 @@ from azure.data.tables import TableClient
 from scim.auth.records import is_tenant_slug
 from scim.service.ports import Membership, StoredResource
 from scim.storage.resources import SERVICE_PARTITION, TableResourceRepository
-from tests.storage.test_resources import make_resource, rows_in, user_name_index
-from tests.storage_requests import RequestCounter
+from tests.support.storage import StorageRequests, make_resource, rows_in, user_name_index
 
 
 def insert_users(repository: TableResourceRepository, tenant: str, count: int) -> list[str]:
@@ -61,17 +60,14 @@ def test_list_after_reads_whole_resources_with_their_versions(repository: TableR
     assert (read.attributes, read.version) == ({"userName": "alice", "title": "CEO"}, stored.version)
 
 
-def test_list_after_of_one_page_is_one_request(azurite: str, table_name: str, tenant: str):
-    counter = RequestCounter()
-    repository = TableResourceRepository(
-        TableClient.from_connection_string(azurite, table_name, per_retry_policies=[counter])
-    )
+def test_list_after_of_one_page_is_one_request(
+    repository: TableResourceRepository, tenant: str, request_counter: StorageRequests
+):
     insert_users(repository, tenant, 30)
 
-    before = counter.count
-    repository.list_after(tenant, "User", None, 20)
+    cost, _ = request_counter.during(lambda: repository.list_after(tenant, "User", None, 20))
 
-    assert counter.count - before == 1
+    assert cost == 1
 
 
 def test_list_after_follows_continuations_past_one_storage_page(repository: TableResourceRepository, tenant: str):

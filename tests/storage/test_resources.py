@@ -9,24 +9,7 @@ from azure.data.tables import TableClient
 
 from scim.service.ports import IndexEntry, KeyTaken, ResourceTooLarge, StoredResource, VersionConflict
 from scim.storage.resources import TableResourceRepository
-
-
-def make_resource(user_name: str = "alice", **attributes) -> StoredResource:
-    return StoredResource(
-        resource_type="User",
-        id=str(uuid.uuid4()),
-        attributes={"userName": user_name, **attributes},
-        created="2026-01-01T00:00:00.000Z",
-        last_modified="2026-01-01T00:00:00.000Z",
-    )
-
-
-def user_name_index(value: str) -> IndexEntry:
-    return IndexEntry("userName", value, unique=True)
-
-
-def rows_in(table: TableClient, tenant: str) -> list[str]:
-    return [row["RowKey"] for row in table.query_entities("PartitionKey eq @t", parameters={"t": tenant})]
+from tests.support.storage import make_resource, rows_in, user_name_index
 
 
 def test_inserted_resource_reads_back_with_a_version(repository: TableResourceRepository, tenant: str):

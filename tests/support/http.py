@@ -1,4 +1,5 @@
-"""Helpers shared by the HTTP tests: function_app's triggers called the way the host calls them."""
+"""function_app's triggers called the way the Functions host calls them, and what the tests read
+from their responses."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import azure.functions as func
 
 import function_app
 from scim.models.messages import ERROR_SCHEMA
+from tests.support.bodies import group_body, user_body
 
 HOST = "https://scim.example.net"
 TRIGGERS = {
@@ -50,6 +52,27 @@ class Client:
 
 def json_of(response: func.HttpResponse) -> dict:
     return json.loads(response.get_body())
+
+
+def outcome(response: func.HttpResponse) -> tuple[int, str | None]:
+    """Status and scimType of a response, for comparing the outcomes of a race."""
+    body = json_of(response) if response.get_body() else {}
+    return response.status_code, body.get("scimType")
+
+
+def created(client: Client, body: dict) -> dict:
+    """POST ``body``, which must be created (201); the resource as answered."""
+    response = client.call("POST", body=body)
+    assert response.status_code == 201, response.get_body()
+    return json_of(response)
+
+
+def new_user(client: Client, user_name: str = "alice@example.com", **attributes) -> dict:
+    return created(client, user_body(user_name, **attributes))
+
+
+def new_group(client: Client, display_name: str = "Engineering", **attributes) -> dict:
+    return created(client, group_body(display_name, **attributes))
 
 
 def assert_scim_error(response: func.HttpResponse, status: int, scim_type: str | None = None) -> dict:
