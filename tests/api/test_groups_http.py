@@ -5,25 +5,8 @@ from __future__ import annotations
 import uuid
 
 from scim.models.group import GROUP_SCHEMA
-from scim.models.messages import PATCH_OP_SCHEMA
-from scim.models.user import USER_SCHEMA
-from tests.support.http import HOST, Client, assert_scim_error, json_of
-
-
-def new_group(client: Client, display_name: str = "Engineering", **attributes) -> dict:
-    response = client.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": display_name, **attributes})
-    assert response.status_code == 201
-    return json_of(response)
-
-
-def new_user_id(client: Client) -> str:
-    body = {"schemas": [USER_SCHEMA], "userName": f"user-{uuid.uuid4().hex[:8]}"}
-    return json_of(client.call("POST", body=body))["id"]
-
-
-def add_members_patch(*member_ids: str) -> dict:
-    operation = {"op": "Add", "path": "members", "value": [{"value": member} for member in member_ids]}
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]}
+from tests.support.bodies import add_members
+from tests.support.http import HOST, Client, assert_scim_error, json_of, new_group, new_user_id
 
 
 def test_post_returns_201_with_location(groups_api: Client):
@@ -55,7 +38,7 @@ def test_entra_group_lookup_by_display_name_returns_empty_list_when_absent(group
 def test_membership_patch_returns_204(groups_api: Client, users_api: Client):
     group = new_group(groups_api)
 
-    response = groups_api.call("PATCH", f"/{group['id']}", body=add_members_patch(new_user_id(users_api)))
+    response = groups_api.call("PATCH", f"/{group['id']}", body=add_members(new_user_id(users_api)))
 
     assert response.status_code == 204
     assert response.get_body() == b""
@@ -65,9 +48,7 @@ def test_membership_patch_asking_for_attributes_returns_200_with_them(groups_api
     group = new_group(groups_api)
     member = new_user_id(users_api)
 
-    response = groups_api.call(
-        "PATCH", f"/{group['id']}", body=add_members_patch(member), params={"attributes": "members"}
-    )
+    response = groups_api.call("PATCH", f"/{group['id']}", body=add_members(member), params={"attributes": "members"})
 
     assert response.status_code == 200
     assert [entry["value"] for entry in json_of(response)["members"]] == [member]
@@ -76,7 +57,7 @@ def test_membership_patch_asking_for_attributes_returns_200_with_them(groups_api
 def test_get_lists_members_unless_excluded(groups_api: Client, users_api: Client):
     group = new_group(groups_api)
     member = new_user_id(users_api)
-    groups_api.call("PATCH", f"/{group['id']}", body=add_members_patch(member))
+    groups_api.call("PATCH", f"/{group['id']}", body=add_members(member))
 
     with_members = json_of(groups_api.call("GET", f"/{group['id']}"))
     without = json_of(groups_api.call("GET", f"/{group['id']}", params={"excludedAttributes": "members"}))
@@ -89,7 +70,7 @@ def test_get_lists_members_unless_excluded(groups_api: Client, users_api: Client
 def test_unknown_member_is_400_invalid_value(groups_api: Client):
     group = new_group(groups_api)
 
-    response = groups_api.call("PATCH", f"/{group['id']}", body=add_members_patch(str(uuid.uuid4())))
+    response = groups_api.call("PATCH", f"/{group['id']}", body=add_members(str(uuid.uuid4())))
 
     assert_scim_error(response, 400, "invalidValue")
 

@@ -7,11 +7,7 @@ import uuid
 from scim.models.group import GROUP_SCHEMA
 from scim.models.user import USER_SCHEMA
 from tests.support.bodies import add_members, remove_members
-from tests.support.http import Client, assert_scim_error, json_of, new_group, new_user
-
-
-def new_user_id(client: Client, user_name: str) -> str:
-    return new_user(client, user_name)["id"]
+from tests.support.http import Client, assert_scim_error, json_of, new_group, new_user_id
 
 
 def new_group_id(client: Client, name: str, members: list[str] = ()) -> str:

@@ -11,16 +11,11 @@ import azure.functions as func
 
 import function_app
 from scim.models.group import GROUP_SCHEMA
-from scim.models.messages import LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA, SEARCH_REQUEST_SCHEMA
+from scim.models.messages import LIST_RESPONSE_SCHEMA, SEARCH_REQUEST_SCHEMA
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scim.service import query
-from tests.support.http import HOST, SEARCH, Client, assert_scim_error, json_of
-
-
-def new_user(users_api: Client, user_name: str, **attributes) -> dict:
-    response = users_api.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name, **attributes})
-    assert response.status_code == 201
-    return json_of(response)
+from tests.support.bodies import add_members, patch_body
+from tests.support.http import HOST, SEARCH, Client, assert_scim_error, json_of, new_user
 
 
 def new_users(users_api: Client, count: int, **attributes) -> list[str]:
@@ -30,10 +25,6 @@ def new_users(users_api: Client, count: int, **attributes) -> list[str]:
 
 def search_body(**parameters) -> dict:
     return {"schemas": [SEARCH_REQUEST_SCHEMA], **parameters}
-
-
-def patch_body(*operations: dict) -> dict:
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": list(operations)}
 
 
 # filters and selection on lists
@@ -296,7 +287,7 @@ def test_group_membership_patch_with_stale_if_match_is_412_and_adds_nobody(users
     rename = patch_body({"op": "replace", "path": "displayName", "value": "G2"})
     groups_api.call("PATCH", f"/{group['id']}", rename)
     member = new_user(users_api, "member")["id"]
-    add = patch_body({"op": "add", "path": "members", "value": [{"value": member}]})
+    add = add_members(member)
 
     response = groups_api.call("PATCH", f"/{group['id']}", add, headers={"If-Match": group["meta"]["version"]})
 
@@ -307,7 +298,7 @@ def test_group_membership_patch_with_stale_if_match_is_412_and_adds_nobody(users
 def test_group_membership_patch_with_current_if_match_is_204(users_api: Client, groups_api: Client):
     group = json_of(groups_api.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "G"}))
     member = new_user(users_api, "member")["id"]
-    add = patch_body({"op": "add", "path": "members", "value": [{"value": member}]})
+    add = add_members(member)
 
     response = groups_api.call("PATCH", f"/{group['id']}", add, headers={"If-Match": group["meta"]["version"]})
 
@@ -349,7 +340,7 @@ def test_a_page_of_users_reads_their_groups_in_one_range_query(users_api: Client
     ids = new_users(users_api, 6)
     for name, members in (("odd", ids[1::2]), ("all", ids)):
         group = json_of(groups_api.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": name}))
-        add = patch_body({"op": "add", "path": "members", "value": [{"value": member} for member in members]})
+        add = add_members(*members)
         groups_api.call("PATCH", f"/{group['id']}", add)
     page = None
 

@@ -17,7 +17,7 @@ from scim.service.query import ListRequest
 from scim.service.users import UserService
 from scim.storage import tables
 from scim.storage.resources import TableResourceRepository
-from tests.support.http import Client, json_of
+from tests.support.http import Client, new_user
 from tests.support.storage import StorageRequests
 
 HEADER = "X-Storage-Requests"
@@ -35,10 +35,6 @@ def counted_client(monkeypatch: pytest.MonkeyPatch, azurite: str, table_name: st
     dependencies.override(dependencies.Dependencies(tokens, UserService(repository), GroupService(repository)))
     yield Client(tenant, "token")
     dependencies.override(None)
-
-
-def new_user(client: Client, user_name: str) -> dict:
-    return json_of(client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name}))
 
 
 def test_no_header_without_the_setting(served, tenant: str, tokens: dict[str, str], monkeypatch):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 
 import pytest
@@ -11,18 +10,14 @@ import pytest
 from scim.api import dependencies
 from scim.models.messages import LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.support.http import HOST, Client, assert_scim_error, json_of
+from tests.support.bodies import user_body
+from tests.support.concurrency import letter_case_variant, race
+from tests.support.http import HOST, Client, assert_scim_error, json_of, new_user, outcome
 
 
 @pytest.fixture
 def client(served, tenant: str, tokens: dict[str, str]) -> Client:
     return Client(tenant, tokens[tenant])
-
-
-def new_user(client: Client, user_name: str = "alice@example.com", **attributes) -> dict:
-    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name, **attributes})
-    assert response.status_code == 201
-    return json_of(response)
 
 
 def test_post_returns_201_with_location_matching_meta_location(client: Client):
@@ -233,26 +228,10 @@ def test_unexpected_error_is_500_without_traceback(served, tenant: str, tokens: 
     assert "secret internal detail" not in json.dumps(body)
 
 
-def letter_case_variant(text: str, variant: int) -> str:
-    """``text`` with the letters at the bit positions set in ``variant`` upper-cased."""
-    return "".join(char.upper() if variant >> position & 1 else char for position, char in enumerate(text))
-
-
 def test_twenty_concurrent_posts_of_one_user_name_create_exactly_one_user(client: Client):
     spellings = [letter_case_variant("concurrent@example.com", variant) for variant in range(20)]
-    outcomes: list[tuple[int, str | None]] = []
-    start = threading.Barrier(len(spellings))
 
-    def post(user_name: str) -> None:
-        start.wait()
-        response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": user_name})
-        outcomes.append((response.status_code, json_of(response).get("scimType")))
+    responses = race(*(lambda name=name: client.call("POST", body=user_body(name)) for name in spellings))
 
-    threads = [threading.Thread(target=post, args=(name,)) for name in spellings]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes, key=str) == [(201, None)] + [(409, "uniqueness")] * 19
+    assert sorted(map(outcome, responses), key=str) == [(201, None)] + [(409, "uniqueness")] * 19
     assert json_of(client.call("GET"))["totalResults"] == 1

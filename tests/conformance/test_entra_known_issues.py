@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.bodies import patch_body
 from tests.support.http import Client, json_of
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -16,10 +17,6 @@ EMPLOYEE_NUMBER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:em
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 # The flag travels as a query parameter of the Tenant URL; every request then carries it.
 DIALECTS = {"without flag": {}, "with aadOptscim062020": {"aadOptscim062020": ""}}
-
-
-def patch(*operations: dict) -> dict:
-    return {"schemas": [PATCH_OP], "Operations": list(operations)}
 
 
 @pytest.fixture(params=list(DIALECTS))
@@ -39,15 +36,15 @@ def user(users_api: Client) -> dict:
 
 
 DISABLE = {
-    "without flag": patch({"op": "Replace", "path": "active", "value": "False"}),
-    "with aadOptscim062020": patch({"op": "replace", "path": "active", "value": False}),
+    "without flag": patch_body({"op": "Replace", "path": "active", "value": "False"}),
+    "with aadOptscim062020": patch_body({"op": "replace", "path": "active", "value": False}),
 }
 ADD_SINGLE_VALUE = {
-    "without flag": patch({"op": "Add", "path": "nickName", "value": "Babs"}),
-    "with aadOptscim062020": patch({"op": "add", "path": "nickName", "value": "Babs"}),
+    "without flag": patch_body({"op": "Add", "path": "nickName", "value": "Babs"}),
+    "with aadOptscim062020": patch_body({"op": "add", "path": "nickName", "value": "Babs"}),
 }
 REPLACE_MANY = {
-    "without flag": patch(
+    "without flag": patch_body(
         {"op": "Replace", "path": "displayName", "value": "Pvlo"},
         {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "TestBcwqnm@test.microsoft.com"},
         {"op": "Replace", "path": "name.givenName", "value": "Gtfd"},
@@ -55,7 +52,7 @@ REPLACE_MANY = {
         {"op": "Replace", "path": "externalId", "value": "Eqpj"},
         {"op": "Replace", "path": EMPLOYEE_NUMBER, "value": "Eqpj"},
     ),
-    "with aadOptscim062020": patch(
+    "with aadOptscim062020": patch_body(
         {"op": "replace", "path": 'emails[type eq "work"].value', "value": "TestBcwqnm@test.microsoft.com"},
         {
             "op": "replace",
@@ -99,10 +96,10 @@ def test_remove_group_member(groups_api: Client, users_api: Client, user: dict, 
     other = json_of(users_api.call("POST", body={"schemas": [USER_SCHEMA], "userName": "other@contoso.example"}))
     group = json_of(groups_api.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "Team"}))
     members = [{"value": user["id"]}, {"value": other["id"]}]
-    groups_api.call("PATCH", f"/{group['id']}", body=patch({"op": "Add", "path": "members", "value": members}))
+    groups_api.call("PATCH", f"/{group['id']}", body=patch_body({"op": "Add", "path": "members", "value": members}))
     remove = {
-        "without flag": patch({"op": "Remove", "path": "members", "value": [{"value": user["id"]}]}),
-        "with aadOptscim062020": patch({"op": "remove", "path": f'members[value eq "{user["id"]}"]'}),
+        "without flag": patch_body({"op": "Remove", "path": "members", "value": [{"value": user["id"]}]}),
+        "with aadOptscim062020": patch_body({"op": "remove", "path": f'members[value eq "{user["id"]}"]'}),
     }[dialect]
 
     response = groups_api.call("PATCH", f"/{group['id']}", body=remove, params=DIALECTS[dialect])

@@ -13,16 +13,11 @@ import pytest
 from azure.data.tables import TableClient
 
 from tests.reliability.integrity import assert_integrity
-from tests.support.bodies import add_members, group_body, patch_body, user_body
-from tests.support.concurrency import race
+from tests.support.bodies import add_members, group_body, patch_body, remove_members, user_body
+from tests.support.concurrency import letter_case_variant, race
 from tests.support.http import Client, created, json_of, outcome
 
 RACERS = 20
-
-
-def case_variant(text: str, variant: int) -> str:
-    """``text`` with the letters at the bit positions set in ``variant`` upper-cased."""
-    return "".join(char.upper() if variant >> position & 1 else char for position, char in enumerate(text))
 
 
 def add_email(address: str) -> dict:
@@ -37,7 +32,7 @@ def test_concurrent_creates_of_one_unique_value_make_exactly_one_resource(
     users_api: Client, groups_api: Client, table: TableClient, tenant: str, resource: str
 ):
     client, body_of = (users_api, user_body) if resource == "Users" else (groups_api, group_body)
-    spellings = [case_variant("same.name@example.com", variant) for variant in range(RACERS)]
+    spellings = [letter_case_variant("same.name@example.com", variant) for variant in range(RACERS)]
 
     responses = race(*(lambda name=name: client.call("POST", body=body_of(name)) for name in spellings))
 
@@ -70,7 +65,7 @@ def test_concurrent_additions_and_removals_of_members_all_apply(
     joining = [created(users_api, user_body(f"joining{number}"))["id"] for number in range(RACERS // 2)]
     assert groups_api.call("PATCH", f"/{group['id']}", add_members(*leaving)).status_code == 204
     remove = [patch_body({"op": "remove", "path": f'members[value eq "{member}"]'}) for member in leaving[::2]] + [
-        patch_body({"op": "remove", "path": "members", "value": [{"value": member}]}) for member in leaving[1::2]
+        remove_members(member) for member in leaving[1::2]
     ]
     changes = remove + [add_members(member) for member in joining]
 
@@ -96,25 +91,6 @@ def test_concurrent_patches_without_if_match_lose_no_update(users_api: Client, t
     assert_integrity(table, tenant)
 
 
-def test_concurrent_patches_with_one_if_match_let_exactly_one_win(users_api: Client, table: TableClient, tenant: str):
-    user = created(users_api, user_body("alice"))
-    version = user["meta"]["version"]
-    addresses = [f"alice{number}@example.com" for number in range(RACERS)]
-
-    responses = race(
-        *(
-            lambda a=a: users_api.call("PATCH", f"/{user['id']}", add_email(a), headers={"If-Match": version})
-            for a in addresses
-        )
-    )
-
-    assert sorted(response.status_code for response in responses) == [200] + [412] * (RACERS - 1)
-    winner = addresses[[response.status_code for response in responses].index(200)]
-    final = json_of(users_api.call("GET", f"/{user['id']}"))
-    assert [email["value"] for email in final["emails"]] == [winner]
-    assert_integrity(table, tenant)
-
-
 def test_concurrent_puts_without_if_match_all_apply_and_leave_one_user_name(
     users_api: Client, table: TableClient, tenant: str
 ):
@@ -136,21 +112,33 @@ def test_concurrent_puts_without_if_match_all_apply_and_leave_one_user_name(
         assert listed["totalResults"] == expected
 
 
-def test_concurrent_puts_with_one_if_match_let_exactly_one_win(users_api: Client, table: TableClient, tenant: str):
+# By method, the change every racer makes to one user: each racer's value, the body setting that
+# value, and the values the user shows afterwards.
+CHANGES_OF_ONE_USER = {
+    "PATCH": ("alice{}@example.com", add_email, lambda user: [email["value"] for email in user["emails"]]),
+    "PUT": ("alice{}", user_body, lambda user: [user["userName"]]),
+}
+
+
+@pytest.mark.parametrize("method", list(CHANGES_OF_ONE_USER))
+def test_concurrent_changes_with_one_if_match_let_exactly_one_win(
+    users_api: Client, table: TableClient, tenant: str, method: str
+):
+    value_pattern, body_with, shown = CHANGES_OF_ONE_USER[method]
     user = created(users_api, user_body("alice"))
     version = user["meta"]["version"]
-    names = [f"alice{number}" for number in range(RACERS)]
+    values = [value_pattern.format(number) for number in range(RACERS)]
 
     responses = race(
         *(
-            lambda n=n: users_api.call("PUT", f"/{user['id']}", user_body(n), headers={"If-Match": version})
-            for n in names
+            lambda v=v: users_api.call(method, f"/{user['id']}", body_with(v), headers={"If-Match": version})
+            for v in values
         )
     )
 
     assert sorted(response.status_code for response in responses) == [200] + [412] * (RACERS - 1)
-    winner = names[[response.status_code for response in responses].index(200)]
-    assert json_of(users_api.call("GET", f"/{user['id']}"))["userName"] == winner
+    winner = values[[response.status_code for response in responses].index(200)]
+    assert shown(json_of(users_api.call("GET", f"/{user['id']}"))) == [winner]
     assert_integrity(table, tenant)
 
 

@@ -9,37 +9,21 @@ import pytest
 
 from scim.errors import InvalidPath, InvalidValue, NotFound, PreconditionFailed, Uniqueness
 from scim.models.group import GROUP_SCHEMA
-from scim.models.messages import PATCH_OP_SCHEMA
-from scim.models.user import USER_SCHEMA
 from scim.service.groups import GroupService
 from scim.service.query import ListRequest
 from scim.service.resources import Selection
 from scim.service.users import UserService
+from tests.support.bodies import add_members, group_body, member_values, patch_body, user_body
 
 TENANT_URL = "https://host/scim/acme/v2"
 
 
-def group_body(display_name: str = "Engineering", **attributes) -> dict:
-    return {"schemas": [GROUP_SCHEMA], "displayName": display_name, **attributes}
-
-
-def patch(*operations: dict) -> dict:
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": list(operations)}
-
-
 def new_users(users: UserService, tenant: str, count: int) -> list[str]:
-    return [
-        users.create(tenant, {"schemas": [USER_SCHEMA], "userName": f"u{number}-{uuid.uuid4().hex[:6]}"}).id
-        for number in range(count)
-    ]
+    return [users.create(tenant, user_body(f"u{number}-{uuid.uuid4().hex[:6]}")).id for number in range(count)]
 
 
 def member_ids(groups: GroupService, tenant: str, group_id: str) -> list[str]:
     return sorted(member.member_id for member in groups.members_of(tenant, group_id))
-
-
-def values(ids: list[str]) -> list[dict]:
-    return [{"value": member_id} for member_id in ids]
 
 
 @pytest.fixture
@@ -77,20 +61,20 @@ def test_filter_external_id_eq_finds_the_group(groups: GroupService, tenant: str
 def test_create_with_members_adds_them(groups: GroupService, users: UserService, tenant: str):
     members = new_users(users, tenant, 2)
 
-    created = groups.create(tenant, group_body(members=values(members)))
+    created = groups.create(tenant, group_body(members=member_values(members)))
 
     assert member_ids(groups, tenant, created.id) == sorted(members)
 
 
 def test_create_with_an_unknown_member_is_invalid_value_and_creates_nothing(groups: GroupService, tenant: str):
     with pytest.raises(InvalidValue):
-        groups.create(tenant, group_body("Ghosts", members=values([str(uuid.uuid4())])))
+        groups.create(tenant, group_body("Ghosts", members=member_values([str(uuid.uuid4())])))
 
     assert groups.find(tenant, ListRequest('displayName eq "Ghosts"')).total_results == 0
 
 
 def test_members_are_not_stored_in_the_group_json(groups: GroupService, users: UserService, tenant: str):
-    created = groups.create(tenant, group_body(members=values(new_users(users, tenant, 1))))
+    created = groups.create(tenant, group_body(members=member_values(new_users(users, tenant, 1))))
 
     assert "members" not in groups.get(tenant, created.id).attributes
 
@@ -101,34 +85,34 @@ def test_members_are_not_stored_in_the_group_json(groups: GroupService, users: U
 def test_add_with_a_value_array_adds_every_member(groups: GroupService, users: UserService, tenant, group_id):
     members = new_users(users, tenant, 5)
 
-    groups.patch(tenant, group_id, patch({"op": "Add", "path": "members", "value": values(members)}))
+    groups.patch(tenant, group_id, patch_body({"op": "Add", "path": "members", "value": member_values(members)}))
 
     assert member_ids(groups, tenant, group_id) == sorted(members)
 
 
 def test_re_adding_an_existing_member_succeeds(groups: GroupService, users: UserService, tenant, group_id):
     members = new_users(users, tenant, 2)
-    groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values(members)}))
+    groups.patch(tenant, group_id, add_members(*members))
 
-    groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values(members[:1])}))
+    groups.patch(tenant, group_id, add_members(*members[:1]))
 
     assert member_ids(groups, tenant, group_id) == sorted(members)
 
 
 def test_remove_with_a_value_array_removes_only_those(groups: GroupService, users: UserService, tenant, group_id):
     members = new_users(users, tenant, 3)
-    groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values(members)}))
+    groups.patch(tenant, group_id, add_members(*members))
 
-    groups.patch(tenant, group_id, patch({"op": "Remove", "path": "members", "value": values(members[:2])}))
+    groups.patch(tenant, group_id, patch_body({"op": "Remove", "path": "members", "value": member_values(members[:2])}))
 
     assert member_ids(groups, tenant, group_id) == [members[2]]
 
 
 def test_remove_with_a_value_filter_removes_that_member(groups: GroupService, users: UserService, tenant, group_id):
     members = new_users(users, tenant, 2)
-    groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values(members)}))
+    groups.patch(tenant, group_id, add_members(*members))
 
-    groups.patch(tenant, group_id, patch({"op": "remove", "path": f'members[value eq "{members[0]}"]'}))
+    groups.patch(tenant, group_id, patch_body({"op": "remove", "path": f'members[value eq "{members[0]}"]'}))
 
     assert member_ids(groups, tenant, group_id) == [members[1]]
 
@@ -136,26 +120,30 @@ def test_remove_with_a_value_filter_removes_that_member(groups: GroupService, us
 def test_removing_an_absent_member_succeeds(groups: GroupService, users: UserService, tenant, group_id):
     outsider = new_users(users, tenant, 1)
 
-    groups.patch(tenant, group_id, patch({"op": "remove", "path": "members", "value": values(outsider)}))
+    groups.patch(tenant, group_id, patch_body({"op": "remove", "path": "members", "value": member_values(outsider)}))
 
     assert member_ids(groups, tenant, group_id) == []
 
 
 def test_replace_of_members_sets_exactly_the_given_ones(groups: GroupService, users: UserService, tenant, group_id):
     old, new = new_users(users, tenant, 2), new_users(users, tenant, 2)
-    groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values(old)}))
+    groups.patch(tenant, group_id, add_members(*old))
 
-    groups.patch(tenant, group_id, patch({"op": "replace", "path": "members", "value": values([old[0], *new])}))
+    groups.patch(
+        tenant, group_id, patch_body({"op": "replace", "path": "members", "value": member_values([old[0], *new])})
+    )
 
     assert member_ids(groups, tenant, group_id) == sorted([old[0], *new])
 
 
 def test_remove_of_members_without_value_removes_all(groups: GroupService, users: UserService, tenant, group_id):
     groups.patch(
-        tenant, group_id, patch({"op": "add", "path": "members", "value": values(new_users(users, tenant, 3))})
+        tenant,
+        group_id,
+        add_members(*new_users(users, tenant, 3)),
     )
 
-    groups.patch(tenant, group_id, patch({"op": "remove", "path": "members"}))
+    groups.patch(tenant, group_id, patch_body({"op": "remove", "path": "members"}))
 
     assert member_ids(groups, tenant, group_id) == []
 
@@ -163,7 +151,7 @@ def test_remove_of_members_without_value_removes_all(groups: GroupService, users
 def test_no_path_add_with_members_adds_them(groups: GroupService, users: UserService, tenant, group_id):
     members = new_users(users, tenant, 2)
 
-    groups.patch(tenant, group_id, patch({"op": "add", "value": {"members": values(members)}}))
+    groups.patch(tenant, group_id, patch_body({"op": "add", "value": {"members": member_values(members)}}))
 
     assert member_ids(groups, tenant, group_id) == sorted(members)
 
@@ -177,9 +165,9 @@ def test_unknown_member_is_invalid_value_and_the_patch_changes_nothing(
         groups.patch(
             tenant,
             group_id,
-            patch(
+            patch_body(
                 {"op": "replace", "path": "displayName", "value": "Renamed"},
-                {"op": "add", "path": "members", "value": values([*real, str(uuid.uuid4())])},
+                {"op": "add", "path": "members", "value": member_values([*real, str(uuid.uuid4())])},
             ),
         )
 
@@ -191,25 +179,25 @@ def test_member_id_of_another_tenant_is_invalid_value(groups: GroupService, user
     foreign = new_users(users, tenant + "-other", 1)
 
     with pytest.raises(InvalidValue):
-        groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values(foreign)}))
+        groups.patch(tenant, group_id, add_members(*foreign))
 
 
 def test_a_group_can_be_a_member_of_another_group(groups: GroupService, tenant: str, group_id: str):
     child = groups.create(tenant, group_body("Child")).id
 
-    groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": [{"value": child}]}))
+    groups.patch(tenant, group_id, patch_body({"op": "add", "path": "members", "value": [{"value": child}]}))
 
     assert [(m.member_id, m.member_type) for m in groups.members_of(tenant, group_id)] == [(child, "Group")]
 
 
 def test_a_group_cannot_be_a_member_of_itself(groups: GroupService, tenant: str, group_id: str):
     with pytest.raises(InvalidValue):
-        groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": [{"value": group_id}]}))
+        groups.patch(tenant, group_id, patch_body({"op": "add", "path": "members", "value": [{"value": group_id}]}))
 
 
 def test_patch_of_member_sub_attribute_is_invalid_path(groups: GroupService, tenant: str, group_id: str):
     with pytest.raises(InvalidPath):
-        groups.patch(tenant, group_id, patch({"op": "replace", "path": "members.display", "value": "x"}))
+        groups.patch(tenant, group_id, patch_body({"op": "replace", "path": "members.display", "value": "x"}))
 
 
 def test_membership_patch_of_an_unknown_group_is_not_found(groups: GroupService, users: UserService, tenant: str):
@@ -217,7 +205,7 @@ def test_membership_patch_of_an_unknown_group_is_not_found(groups: GroupService,
         groups.patch(
             tenant,
             str(uuid.uuid4()),
-            patch({"op": "add", "path": "members", "value": values(new_users(users, tenant, 1))}),
+            add_members(*new_users(users, tenant, 1)),
         )
 
 
@@ -225,13 +213,13 @@ def test_membership_patch_with_stale_if_match_is_precondition_failed(
     groups: GroupService, users: UserService, tenant: str
 ):
     created = groups.create(tenant, group_body())
-    groups.patch(tenant, created.id, patch({"op": "replace", "path": "displayName", "value": "Renamed"}))
+    groups.patch(tenant, created.id, patch_body({"op": "replace", "path": "displayName", "value": "Renamed"}))
 
     with pytest.raises(PreconditionFailed):
         groups.patch(
             tenant,
             created.id,
-            patch({"op": "add", "path": "members", "value": values(new_users(users, tenant, 1))}),
+            add_members(*new_users(users, tenant, 1)),
             if_match=created.version,
         )
 
@@ -242,9 +230,9 @@ def test_patch_renames_and_adds_members_in_one_request(groups: GroupService, use
     groups.patch(
         tenant,
         group_id,
-        patch(
+        patch_body(
             {"op": "replace", "value": {"displayName": "Platform"}},
-            {"op": "add", "path": "members", "value": values(members)},
+            {"op": "add", "path": "members", "value": member_values(members)},
         ),
     )
 
@@ -262,7 +250,7 @@ def test_twenty_concurrent_patches_adding_different_members_lose_none(
     def add(member_id: str) -> None:
         start.wait()
         try:
-            groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values([member_id])}))
+            groups.patch(tenant, group_id, add_members(member_id))
         except Exception as problem:  # collected: an assertion inside a thread would be lost
             failures.append(problem)
 
@@ -281,9 +269,9 @@ def test_twenty_concurrent_patches_adding_different_members_lose_none(
 
 def test_put_replaces_the_member_list(groups: GroupService, users: UserService, tenant: str, group_id: str):
     old, new = new_users(users, tenant, 2), new_users(users, tenant, 1)
-    groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values(old)}))
+    groups.patch(tenant, group_id, add_members(*old))
 
-    groups.replace(tenant, group_id, group_body(members=values(new)))
+    groups.replace(tenant, group_id, group_body(members=member_values(new)))
 
     assert member_ids(groups, tenant, group_id) == new
 
@@ -293,7 +281,7 @@ def test_put_replaces_the_member_list(groups: GroupService, users: UserService, 
 
 def test_render_lists_members_with_refs(groups: GroupService, users: UserService, tenant: str, group_id: str):
     member = new_users(users, tenant, 1)[0]
-    groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": values([member])}))
+    groups.patch(tenant, group_id, add_members(member))
 
     body = groups.render(tenant, groups.get(tenant, group_id), TENANT_URL)
 
@@ -302,7 +290,9 @@ def test_render_lists_members_with_refs(groups: GroupService, users: UserService
 
 def test_render_with_members_excluded_leaves_them_out(groups: GroupService, users: UserService, tenant, group_id):
     groups.patch(
-        tenant, group_id, patch({"op": "add", "path": "members", "value": values(new_users(users, tenant, 1))})
+        tenant,
+        group_id,
+        add_members(*new_users(users, tenant, 1)),
     )
 
     body = groups.render(tenant, groups.get(tenant, group_id), TENANT_URL, Selection.parse(None, "members"))
@@ -312,7 +302,7 @@ def test_render_with_members_excluded_leaves_them_out(groups: GroupService, user
 
 def test_users_groups_attribute_lists_direct_groups(groups: GroupService, users: UserService, tenant: str):
     member = new_users(users, tenant, 1)[0]
-    group_ids = [groups.create(tenant, group_body(f"G{n}", members=values([member]))).id for n in range(2)]
+    group_ids = [groups.create(tenant, group_body(f"G{n}", members=member_values([member]))).id for n in range(2)]
 
     body = users.render(tenant, users.get(tenant, member), TENANT_URL)
 
@@ -322,7 +312,9 @@ def test_users_groups_attribute_lists_direct_groups(groups: GroupService, users:
 
 def test_deleting_a_user_removes_it_from_every_group(groups: GroupService, users: UserService, tenant: str):
     member, other = new_users(users, tenant, 2)
-    group_ids = [groups.create(tenant, group_body(f"G{n}", members=values([member, other]))).id for n in range(3)]
+    group_ids = [
+        groups.create(tenant, group_body(f"G{n}", members=member_values([member, other]))).id for n in range(3)
+    ]
 
     users.delete(tenant, member)
 
@@ -333,7 +325,7 @@ def test_deleting_a_user_removes_it_from_every_group(groups: GroupService, users
 
 def test_deleting_a_group_removes_it_from_its_members_groups(groups: GroupService, users: UserService, tenant: str):
     member = new_users(users, tenant, 1)[0]
-    doomed = groups.create(tenant, group_body("Doomed", members=values([member]))).id
+    doomed = groups.create(tenant, group_body("Doomed", members=member_values([member]))).id
 
     groups.delete(tenant, doomed)
 

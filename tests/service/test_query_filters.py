@@ -18,12 +18,9 @@ from scim.service.groups import GroupService
 from scim.service.query import ListRequest
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
+from tests.support.bodies import user_body
 
 DEPARTMENT = f"{ENTERPRISE_USER_SCHEMA}:department"
-
-
-def user_body(user_name: str, **attributes) -> dict:
-    return {"schemas": [USER_SCHEMA], "userName": user_name, **attributes}
 
 
 @pytest.fixture

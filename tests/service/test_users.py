@@ -7,20 +7,11 @@ import uuid
 import pytest
 
 from scim.errors import InvalidFilter, InvalidSyntax, InvalidValue, NotFound, PreconditionFailed, Uniqueness
-from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scim.service.query import ListRequest
 from scim.service.resources import MAX_PAGE_SIZE
 from scim.service.users import UserService
-
-
-def user_body(user_name: str = "alice@example.com", **attributes) -> dict:
-    return {"schemas": [USER_SCHEMA], "userName": user_name, **attributes}
-
-
-def patch_body(*operations: dict) -> dict:
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": list(operations)}
-
+from tests.support.bodies import patch_body, user_body
 
 # create
 

@@ -4,6 +4,7 @@ from their responses."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import azure.functions as func
 
@@ -69,6 +70,11 @@ def created(client: Client, body: dict) -> dict:
 
 def new_user(client: Client, user_name: str = "alice@example.com", **attributes) -> dict:
     return created(client, user_body(user_name, **attributes))
+
+
+def new_user_id(client: Client, user_name: str | None = None) -> str:
+    """The id of a new user, named ``user_name`` or else uniquely."""
+    return new_user(client, user_name or f"user-{uuid.uuid4().hex[:8]}")["id"]
 
 
 def new_group(client: Client, display_name: str = "Engineering", **attributes) -> dict:
