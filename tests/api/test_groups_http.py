@@ -5,17 +5,21 @@ from __future__ import annotations
 import uuid
 
 from scim.models.group import GROUP_SCHEMA
-from tests.support.bodies import add_members
-from tests.support.http import HOST, Client, assert_scim_error, json_of, new_group, new_user_id
+from tests.support.bodies import add_members, group_body
+from tests.support.http import (
+    Client,
+    assert_created_at_its_location,
+    assert_scim_error,
+    json_of,
+    new_group,
+    new_user_id,
+)
 
 
 def test_post_returns_201_with_location(groups_api: Client):
-    response = groups_api.call("POST", body={"schemas": [GROUP_SCHEMA], "displayName": "Sales"})
-    body = json_of(response)
+    response = groups_api.call("POST", body=group_body("Sales"))
 
-    assert response.status_code == 201
-    assert response.headers["Location"] == body["meta"]["location"]
-    assert body["meta"]["location"] == f"{HOST}/scim/{groups_api.tenant}/v2/Groups/{body['id']}"
+    assert_created_at_its_location(response, groups_api)
 
 
 def test_taken_display_name_is_409_uniqueness(groups_api: Client):

@@ -12,7 +12,14 @@ from scim.models.messages import LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
 from tests.support.bodies import user_body
 from tests.support.concurrency import letter_case_variant, race
-from tests.support.http import HOST, Client, assert_scim_error, json_of, new_user, outcome
+from tests.support.http import (
+    Client,
+    assert_created_at_its_location,
+    assert_scim_error,
+    json_of,
+    new_user,
+    outcome,
+)
 
 
 @pytest.fixture
@@ -21,12 +28,9 @@ def client(served, tenant: str, tokens: dict[str, str]) -> Client:
 
 
 def test_post_returns_201_with_location_matching_meta_location(client: Client):
-    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": "alice"})
-    body = json_of(response)
+    response = client.call("POST", body=user_body("alice"))
 
-    assert response.status_code == 201
-    assert response.headers["Location"] == body["meta"]["location"]
-    assert body["meta"]["location"] == f"{HOST}/scim/{client.tenant}/v2/Users/{body['id']}"
+    assert_created_at_its_location(response, client)
 
 
 def test_responses_are_scim_json(client: Client):

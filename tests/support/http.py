@@ -92,6 +92,15 @@ def assert_scim_error(response: func.HttpResponse, status: int, scim_type: str |
     return body
 
 
+def assert_created_at_its_location(response: func.HttpResponse, client: Client) -> dict:
+    """201, with ``Location`` and ``meta.location`` both the new resource's URL (RFC 7644 section 3.3)."""
+    body = json_of(response)
+    assert response.status_code == 201
+    assert response.headers["Location"] == body["meta"]["location"]
+    assert body["meta"]["location"] == f"{HOST}/scim/{client.tenant}/v2/{client.resource}/{body['id']}"
+    return body
+
+
 def discovery_request(tenant: str, path: str, method: str = "GET", token: str | None = None) -> func.HttpResponse:
     segments = path.strip("/").split("/")
     route_params = {"tenant": tenant, **({"id": segments[1]} if len(segments) > 1 else {})}
