@@ -26,20 +26,24 @@ from tests.support.http import HOST, Client, assert_scim_error, created, json_of
 SEARCH = json.dumps({"schemas": [SEARCH_REQUEST_SCHEMA], "filter": 'userName eq "a"'}).encode()
 PATCH = json.dumps({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "add", "path": "title", "value": "x"}]})
 
+
+def resource_routes(collection, item, resource: str, id_key: str, body: dict) -> list[tuple]:
+    """The routes of one resource type: list and create, then read, replace, patch and delete one."""
+    written = json.dumps(body).encode()
+    return [
+        (collection, "GET", f"/{resource}", None, b""),
+        (collection, "POST", f"/{resource}", None, written),
+        *(
+            (item, method, f"/{resource}/{{id}}", id_key, payload)
+            for method, payload in (("GET", b""), ("PUT", written), ("PATCH", PATCH.encode()), ("DELETE", b""))
+        ),
+    ]
+
+
 # (trigger, method, path under the Tenant URL, id route value, body): every route and method served.
 ROUTES = [
-    (function_app.users, "GET", "/Users", None, b""),
-    (function_app.users, "POST", "/Users", None, json.dumps(user_body("intruder")).encode()),
-    (function_app.user, "GET", "/Users/{id}", "user", b""),
-    (function_app.user, "PUT", "/Users/{id}", "user", json.dumps(user_body("intruder")).encode()),
-    (function_app.user, "PATCH", "/Users/{id}", "user", PATCH.encode()),
-    (function_app.user, "DELETE", "/Users/{id}", "user", b""),
-    (function_app.groups, "GET", "/Groups", None, b""),
-    (function_app.groups, "POST", "/Groups", None, json.dumps(group_body("intruders")).encode()),
-    (function_app.group, "GET", "/Groups/{id}", "group", b""),
-    (function_app.group, "PUT", "/Groups/{id}", "group", json.dumps(group_body("intruders")).encode()),
-    (function_app.group, "PATCH", "/Groups/{id}", "group", PATCH.encode()),
-    (function_app.group, "DELETE", "/Groups/{id}", "group", b""),
+    *resource_routes(function_app.users, function_app.user, "Users", "user", user_body("intruder")),
+    *resource_routes(function_app.groups, function_app.group, "Groups", "group", group_body("intruders")),
     (function_app.users_search, "POST", "/Users/.search", None, SEARCH),
     (function_app.groups_search, "POST", "/Groups/.search", None, SEARCH),
     (function_app.root_search, "POST", "/.search", None, SEARCH),
