@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwt.utils import base64url_encode
 
+from local_host.processes import free_port
 from scim.auth.jwt_tokens import NON_GALLERY_AUDIENCE, EntraTokenVerifier, entra_verifier
 from scim.auth.tokens import SettingsTokenSource
 from scim.errors import ServiceUnavailable
@@ -160,9 +160,7 @@ def test_secret_token_still_works_for_a_tenant_that_also_accepts_entra_tokens(ve
 
 
 def test_unreachable_signing_keys_are_service_unavailable(signing_key):
-    with socket.socket() as probe:  # a loopback port nothing listens on once closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a loopback port nothing listens on
     verifier = EntraTokenVerifier(f"http://127.0.0.1:{port}/{{tenant_id}}/discovery/keys", timeout_seconds=2)
 
     with pytest.raises(ServiceUnavailable):

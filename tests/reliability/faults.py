@@ -21,7 +21,8 @@ from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage import tables
 from scim.storage.resources import TableResourceRepository
-from tests.support.http import Client
+from tests.support.bodies import group_body, user_body
+from tests.support.http import Client, created
 
 TOKEN = "token-" + uuid.uuid4().hex
 
@@ -56,6 +57,18 @@ def serving(table: TableClient) -> Iterator[None]:
         yield
     finally:
         dependencies.override(None)
+
+
+def tenant_with_users_and_a_group(table: TableClient) -> tuple[str, dict[str, str]]:
+    """A fresh tenant with users alice@example.com and carol@example.com and the group Team, made
+    through function_app on ``table``; its slug and their ids ("user", "other", "group")."""
+    tenant = fresh_tenant()
+    users, groups = clients(tenant)
+    with serving(table):
+        user = created(users, user_body("alice@example.com"))
+        other = created(users, user_body("carol@example.com"))
+        group = created(groups, group_body("Team"))
+    return tenant, {"user": user["id"], "other": other["id"], "group": group["id"]}
 
 
 def client_with(monkeypatch, azurite: str, table_name: str, **options: Any) -> TableClient:

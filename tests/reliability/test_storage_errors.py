@@ -10,10 +10,10 @@ import pytest
 from azure.data.tables import TableClient
 
 from scim.storage import tables
-from tests.reliability.faults import ErrorResponses, clients, fresh_tenant, serving
+from tests.reliability.faults import ErrorResponses, clients, serving, tenant_with_users_and_a_group
 from tests.reliability.integrity import assert_integrity
-from tests.support.bodies import add_members, group_body, patch_body, user_body
-from tests.support.http import assert_scim_error, created, json_of
+from tests.support.bodies import add_members, patch_body, user_body
+from tests.support.http import assert_scim_error, json_of
 
 ATTEMPTS = 1 + tables.SDK_RETRY_SETTINGS["retry_total"]
 
@@ -39,14 +39,10 @@ def quick_pauses(monkeypatch) -> None:
 @pytest.fixture
 def prepared(table: TableClient) -> tuple[str, dict[str, str]]:
     """A fresh tenant with a user in a group and another user; its slug and the ids."""
-    tenant = fresh_tenant()
-    users, groups = clients(tenant)
+    tenant, ids = tenant_with_users_and_a_group(table)
     with serving(table):
-        user = created(users, user_body("alice@example.com"))
-        other = created(users, user_body("carol@example.com"))
-        group = created(groups, group_body("Team"))
-        assert groups.call("PATCH", f"/{group['id']}", add_members(user["id"])).status_code == 204
-    return tenant, {"user": user["id"], "other": other["id"], "group": group["id"]}
+        assert clients(tenant)[1].call("PATCH", f"/{ids['group']}", add_members(ids["user"])).status_code == 204
+    return tenant, ids
 
 
 @pytest.mark.usefixtures("quick_pauses")

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from azure.data.tables import TableClient
 
-from tests.reliability.faults import client_with, clients, fresh_tenant, serving
+from local_host.processes import free_port
+from tests.reliability.faults import client_with, clients, fresh_tenant, serving, tenant_with_users_and_a_group
 from tests.reliability.integrity import assert_integrity
 from tests.support.bodies import add_members, group_body, patch_body, user_body
 from tests.support.http import Client, created, json_of
@@ -26,12 +27,6 @@ AZURITE_TABLE = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / 
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 START_SECONDS = 30
 OUTAGE_ANSWER_SECONDS = 8  # the SDK's retries of a read (0 + 0.8 + 1.6 s of pauses) and some slack
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SeparateAzurite:
@@ -96,21 +91,18 @@ def own_table(monkeypatch, own_azurite: SeparateAzurite) -> TableClient:
 def test_requests_during_an_outage_are_503_and_work_again_after_a_restart(
     own_azurite: SeparateAzurite, own_table: TableClient
 ):
-    tenant = fresh_tenant()
+    tenant, ids = tenant_with_users_and_a_group(own_table)
     users, groups = clients(tenant)
     with serving(own_table):
-        user = created(users, user_body("alice@example.com"))
-        other = created(users, user_body("bob@example.com"))
-        group = created(groups, group_body("Team"))
         requests = {
-            "get": lambda: users.call("GET", f"/{user['id']}"),
+            "get": lambda: users.call("GET", f"/{ids['user']}"),
             "filter": lambda: users.call("GET", params={"filter": 'userName eq "alice@example.com"'}),
-            "create": lambda: users.call("POST", body=user_body("carol@example.com")),
+            "create": lambda: users.call("POST", body=user_body("bob@example.com")),
             "patch": lambda: users.call(
-                "PATCH", f"/{user['id']}", patch_body({"op": "add", "path": "title", "value": "T"})
+                "PATCH", f"/{ids['user']}", patch_body({"op": "add", "path": "title", "value": "T"})
             ),
-            "membership": lambda: groups.call("PATCH", f"/{group['id']}", add_members(user["id"])),
-            "delete": lambda: users.call("DELETE", f"/{other['id']}"),
+            "membership": lambda: groups.call("PATCH", f"/{ids['group']}", add_members(ids["user"])),
+            "delete": lambda: users.call("DELETE", f"/{ids['other']}"),
         }
 
         own_azurite.stop()
@@ -127,7 +119,7 @@ def test_requests_during_an_outage_are_503_and_work_again_after_a_restart(
 
     assert statuses == {"get": 200, "filter": 200, "create": 201, "patch": 200, "membership": 204, "delete": 204}
     state = assert_integrity(own_table, tenant)
-    assert state.members(group["id"]) == {user["id"]}
+    assert state.members(ids["group"]) == {ids["user"]}
 
 
 class Writer:
