@@ -159,14 +159,43 @@ def retry_statuses(name: str, lost: str, operation: Operation) -> tuple[int, ...
     return operation.completed
 
 
-def requests_of(operation: Operation, healthy: TableClient, counted: TableClient, counter: FailRequestNumber) -> int:
-    """How many storage requests ``operation`` sends when nothing fails."""
-    users, groups = clients(fresh_tenant())
-    with serving(healthy):
-        context = operation.prepare(users, groups)
-    with serving(counted):
-        assert operation.send(users, groups, context).status_code in operation.completed
-    return counter.sent
+def methods_sent(operation: Operation, table: TableClient, storage_client) -> list[str]:
+    """The methods of the storage requests ``operation`` sends when nothing fails, in order."""
+    counter = FailRequestNumber()
+    attempt = Attempt.made(operation, table, storage_client(retry_total=0, per_retry_policies=[counter]))
+    assert attempt.first.status_code in operation.completed
+    return counter.methods
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An operation prepared on a fresh tenant with a healthy client, then sent once through another."""
+
+    operation: Operation
+    tenant: str
+    users: Client
+    groups: Client
+    context: dict[str, Any]
+    first: Any  # the response to the first attempt
+
+    @classmethod
+    def made(cls, operation: Operation, table: TableClient, faulty: TableClient) -> Attempt:
+        tenant = fresh_tenant()
+        users, groups = clients(tenant)
+        with serving(table):
+            context = operation.prepare(users, groups)
+        with serving(faulty):
+            first = operation.send(users, groups, context)
+        return cls(operation, tenant, users, groups, context, first)
+
+    def retry(self, table: TableClient) -> Any:
+        """The same request again, on ``table``."""
+        with serving(table):
+            return self.operation.send(self.users, self.groups, self.context)
+
+    def check(self, table: TableClient) -> None:
+        """The stored state is consistent and the completed one."""
+        self.operation.check(assert_integrity(table, self.tenant), self.context)
 
 
 @pytest.mark.parametrize("lost", ["request", "response"])
@@ -175,40 +204,27 @@ def test_failing_each_storage_request_in_turn_leaves_a_state_the_retry_completes
     storage_client, table: TableClient, name: str, lost: str
 ):
     operation = OPERATIONS[name]
-    counter = FailRequestNumber()
-    total = requests_of(
-        operation,
-        table,
-        storage_client(retry_total=0, per_retry_policies=[counter]),
-        counter,
-    )
+    total = len(methods_sent(operation, table, storage_client))
     assert total >= 1
 
     for number in range(1, total + 1):
-        tenant = fresh_tenant()
-        users, groups = clients(tenant)
         fault = FailRequestNumber(number, lost)
-        faulty = storage_client(retry_total=0, per_retry_policies=[fault])
-        with serving(table):
-            context = operation.prepare(users, groups)
-
-        with serving(faulty):
-            first = operation.send(users, groups, context)
+        attempt = Attempt.made(operation, table, storage_client(retry_total=0, per_retry_policies=[fault]))
+        first = attempt.first
 
         where = f"{name}: storage request {number} of {total} ({fault.methods[-1]}) lost its {lost}"
         assert first.status_code in (*operation.completed, 503), where
         if first.status_code == 503:
             assert first.headers["Retry-After"].isdigit(), where
             assert json_of(first)["status"] == "503", where
-        after_fault = assert_integrity(table, tenant, pending_deletes_allowed=True)
+        after_fault = assert_integrity(table, attempt.tenant, pending_deletes_allowed=True)
 
-        with serving(table):
-            retried = operation.send(users, groups, context)
+        retried = attempt.retry(table)
 
         assert retried.status_code in retry_statuses(name, lost, operation), where
         if retried.status_code == 409:  # only when the interrupted create had completed
-            operation.check(after_fault, context)
-        operation.check(assert_integrity(table, tenant), context)
+            operation.check(after_fault, attempt.context)
+        attempt.check(table)
 
 
 @pytest.mark.parametrize("name", list(OPERATIONS))
@@ -218,35 +234,22 @@ def test_with_the_sdk_retries_a_lost_connection_on_a_read_is_not_seen_by_the_cli
     """Production retry settings: a request that never reached storage is resent by the SDK when it
     is a read or a single-entity write; a transaction (POST) is not resent, and is answered 503."""
     operation = OPERATIONS[name]
-    counter = FailRequestNumber()
-    total = requests_of(
-        operation,
-        table,
-        storage_client(retry_total=0, per_retry_policies=[counter]),
-        counter,
-    )
+    methods = methods_sent(operation, table, storage_client)
+    total = len(methods)
 
     # The first request of each method, and the last: the SDK treats requests by method alone.
-    methods = counter.methods
     numbers = sorted({methods.index(method) + 1 for method in methods} | {total})
     for number in numbers:
-        tenant = fresh_tenant()
-        users, groups = clients(tenant)
         fault = FailRequestNumber(number, "request")
-        faulty = storage_client(per_retry_policies=[fault])
-        with serving(table):
-            context = operation.prepare(users, groups)
-
-        with serving(faulty):
-            first = operation.send(users, groups, context)
+        attempt = Attempt.made(operation, table, storage_client(per_retry_policies=[fault]))
+        first = attempt.first
 
         method = fault.methods[number - 1]
         where = f"{name}: storage request {number} of {total} ({method}) could not be sent"
         if method == "POST":
             assert first.status_code in (*operation.completed, 503), where
             if first.status_code == 503:
-                with serving(table):
-                    assert operation.send(users, groups, context).status_code in operation.completed, where
+                assert attempt.retry(table).status_code in operation.completed, where
         else:
             assert first.status_code in operation.completed, where
-        operation.check(assert_integrity(table, tenant), context)
+        attempt.check(table)
