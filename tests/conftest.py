@@ -11,7 +11,6 @@ import secrets
 import socket
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from azure.data.tables import TableClient, TableServiceClient
@@ -24,6 +23,7 @@ from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
 from scim.storage.tables import StorageRequestCounter
 from tests.support.http import Client
+from tests.support.local_host import E2E_TENANT, OTHER_TENANT, LocalHost
 from tests.support.storage import StorageRequests, storage_requests
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
@@ -114,26 +114,6 @@ def groups_api(served, tenant: str, tokens: dict[str, str]) -> Client:
 
 
 # --- a local host in a child process, for tests over real HTTP --------------------------------
-
-E2E_TENANT = "e2e-tenant"
-OTHER_TENANT = "other-tenant"
-
-
-@dataclass(frozen=True)
-class LocalHost:
-    """A running local host: where it answers and the secret token of each tenant it accepts."""
-
-    base_url: str  # e.g. http://127.0.0.1:54321
-    tokens: dict[str, str]  # tenant slug -> secret token; E2E_TENANT and OTHER_TENANT
-    table_name: str
-
-    def tenant_url(self, tenant: str = E2E_TENANT) -> str:
-        """The SCIM Tenant URL of ``tenant``, e.g. http://127.0.0.1:54321/scim/e2e-tenant/v2."""
-        return f"{self.base_url}/scim/{tenant}/v2"
-
-    def auth_header(self, tenant: str = E2E_TENANT) -> dict[str, str]:
-        """The Authorization header carrying ``tenant``'s secret token."""
-        return {"Authorization": f"Bearer {self.tokens[tenant]}"}
 
 
 @pytest.fixture(scope="session")

@@ -8,23 +8,11 @@ import urllib.request
 import uuid
 from urllib.parse import quote_plus
 
+from tests.support.local_host import send
+
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
-
-
-def send(host, method: str, path: str, body=None, tenant: str | None = None, *, headers: dict | None = None):
-    """One request; returns (status, headers, parsed JSON body or None)."""
-    headers = {"Content-Type": "application/scim+json", **host.auth_header(tenant or "e2e-tenant"), **(headers or {})}
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(host.tenant_url() + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            payload = response.read()
-            return response.status, response.headers, json.loads(payload) if payload else None
-    except urllib.error.HTTPError as error:
-        payload = error.read()
-        return error.code, error.headers, json.loads(payload) if payload else None
 
 
 def test_entra_provisioning_flow_over_http(local_host_url):

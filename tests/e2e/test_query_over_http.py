@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode
 
-from tests.e2e.test_provisioning_over_http import USER_SCHEMA, send
+from scim.models.user import USER_SCHEMA
+from tests.support.local_host import send
 
 SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
