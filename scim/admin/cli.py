@@ -20,12 +20,11 @@ from typing import Any
 
 from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
 from scim.auth.records import InvalidRecord, TenantCredentials, is_tenant_slug
-from scim.platform import local_settings
 from scim.platform.credentials import azure_credential
-from scim.platform.local_settings import UnreadableSettings, settings_values
+from scim.platform.local_settings import FILE_NAME, UnreadableSettings, settings_values
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7071"
-DEFAULT_SETTINGS_FILE = local_settings.FILE_NAME
+DEFAULT_SETTINGS_FILE = FILE_NAME
 TOKEN_BYTES = 32  # 256 bits
 
 SecretClientFactory = Callable[[str, str], Any]

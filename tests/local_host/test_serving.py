@@ -162,6 +162,16 @@ def test_missing_local_settings_change_nothing(tmp_path: Path) -> None:
     assert environment == {"KEPT": "1"}
 
 
+def test_encrypted_local_settings_stop_the_local_host(tmp_path: Path) -> None:
+    path = tmp_path / "local.settings.json"
+    path.write_text(json.dumps({"IsEncrypted": True, "Values": {"SCIM_TABLE_NAME": "local"}}), encoding="utf-8")
+    environment: dict[str, str] = {}
+
+    with pytest.raises(SystemExit, match="encrypted"):
+        load_local_settings(path, environment)
+    assert environment == {}
+
+
 def test_route_prefix_is_read_from_host_json(tmp_path: Path) -> None:
     (tmp_path / "host.json").write_text(json.dumps({"extensions": {"http": {"routePrefix": ""}}}))
     assert read_route_prefix(tmp_path / "host.json") == ""
