@@ -35,7 +35,8 @@ def free_port(host: str = DEFAULT_HOST) -> int:
     """A TCP port that is free on ``host`` now, for a child process to listen on."""
     with socket.socket() as probe:
         probe.bind((host, 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @contextmanager
@@ -47,7 +48,7 @@ def listening_process(
     name: str,
     *,
     startup_timeout: float = 20,
-) -> Iterator[subprocess.Popen]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``command``, a server listening on ``address``, from the project root until the block
     ends, then terminate it (kill it after 10 s); its output goes to ``log_path``.
 
@@ -71,7 +72,7 @@ def listening_process(
 
 
 def _wait_until_listening(
-    process: subprocess.Popen, address: tuple[str, int], log_path: Path, timeout: float, name: str
+    process: subprocess.Popen[bytes], address: tuple[str, int], log_path: Path, timeout: float, name: str
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import azure.functions as func
+from azure.functions.decorators.http import HttpTrigger
 
 logger = logging.getLogger("local_host")
 
@@ -214,13 +215,14 @@ def build_router(app: func.FunctionApp, route_prefix: str) -> Router:
     """
     routes = []
     for function in app.get_functions():
-        if not function.is_http_function():
-            continue
         trigger = function.get_trigger()
-        route = (trigger.route or function.get_function_name()).strip("/")
+        if not isinstance(trigger, HttpTrigger):
+            continue
+        function_name = str(function.get_function_name())
+        route = (trigger.route or function_name).strip("/")
         routes.append(
             Route(
-                function_name=function.get_function_name(),
+                function_name=function_name,
                 template=RouteTemplate.parse("/".join(part for part in (route_prefix.strip("/"), route) if part)),
                 methods=None if trigger.methods is None else frozenset(_method_name(m) for m in trigger.methods),
                 request_parameter=trigger.name,

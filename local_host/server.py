@@ -34,7 +34,8 @@ HOST_FILE = "host.json"
 def load_app(spec: str) -> func.FunctionApp:
     """Import ``module:attribute`` (e.g. ``function_app:app``) and return the app object."""
     module_name, _, attribute = spec.partition(":")
-    return getattr(importlib.import_module(module_name), attribute or "app")
+    app: func.FunctionApp = getattr(importlib.import_module(module_name), attribute or "app")
+    return app
 
 
 class LocalHostServer(ThreadingHTTPServer):
@@ -46,7 +47,7 @@ class LocalHostServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = self.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
 

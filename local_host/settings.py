@@ -32,5 +32,5 @@ def read_route_prefix(path: Path) -> str:
     if not path.is_file():
         return DEFAULT_ROUTE_PREFIX
     host = json.loads(path.read_text(encoding="utf-8"))
-    prefix = host.get("extensions", {}).get("http", {}).get("routePrefix", DEFAULT_ROUTE_PREFIX)
+    prefix: str = host.get("extensions", {}).get("http", {}).get("routePrefix", DEFAULT_ROUTE_PREFIX)
     return prefix.strip("/")
