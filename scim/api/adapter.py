@@ -12,7 +12,7 @@ import re
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import azure.functions as func
@@ -26,7 +26,9 @@ from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
 from scim.platform import request_count
 from scim.service import discovery
 from scim.service.ports import StorageUnavailable, StoredResource
-from scim.service.resources import ListRequest, ResourceService, Selection, matches_if_none_match
+from scim.service.query import ListRequest
+from scim.service.resources import ResourceService, matches_if_none_match
+from scim.service.selection import Selection
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,9 @@ MAX_BODY_BYTES = 1024 * 1024
 # extension -> manager -> value).
 MAX_JSON_DEPTH = 32
 TENANT_URL_PATTERN = re.compile(r"^(.*?/scim/[^/]+/v2)(?:/|$)", re.IGNORECASE)
+
+# What a route serves: a resource service on /Users and /Groups, None on discovery routes.
+S = TypeVar("S", bound=ResourceService | None)
 
 
 @dataclass(frozen=True)
@@ -48,13 +53,13 @@ class Reply:
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(Generic[S]):
     """An authenticated request, as the handlers see it."""
 
     request: func.HttpRequest
     tenant: str
     tenant_url: str
-    service: ResourceService | None  # None on discovery routes
+    service: S
 
     def json_body(self) -> Any:
         """The parsed JSON body; 400 invalidSyntax when it is not JSON (see ``parse_json_body``)."""
@@ -117,10 +122,7 @@ def _valid_text(text: str) -> None:
         raise InvalidSyntax("the body holds a string that is not valid Unicode (a lone surrogate)") from None
 
 
-Handler = Callable[[Call], Reply]
-
-
-ServiceOf = Callable[[dependencies.Dependencies], ResourceService]
+Handler = Callable[[Call[S]], Reply]
 
 
 def users_collection(request: func.HttpRequest) -> func.HttpResponse:
@@ -155,34 +157,36 @@ def groups_search(request: func.HttpRequest) -> func.HttpResponse:
 
 def root_search(request: func.HttpRequest) -> func.HttpResponse:
     """/.search: searching Users and Groups at once is not implemented (501, RFC 7644 section 3.12)."""
-    return _serve(request, None, {"POST": _not_implemented_root_search})
+    return _serve(request, _no_service, {"POST": _not_implemented_root_search})
 
 
 def service_provider_config(request: func.HttpRequest) -> func.HttpResponse:
     """/ServiceProviderConfig (RFC 7644 section 4): readable without a token."""
     handlers = {"GET": lambda call: Reply(200, discovery.service_provider_config(call.tenant_url))}
-    return _serve(request, None, handlers, public=True)
+    return _serve(request, _no_service, handlers, public=True)
 
 
 def schemas(request: func.HttpRequest) -> func.HttpResponse:
     """/Schemas: every schema served."""
-    return _serve(request, None, {"GET": lambda call: Reply(200, discovery.schemas(call.tenant_url))})
+    return _serve(request, _no_service, {"GET": lambda call: Reply(200, discovery.schemas(call.tenant_url))})
 
 
 def schema(request: func.HttpRequest) -> func.HttpResponse:
     """/Schemas/{id}: one schema by URN."""
-    return _serve(request, None, {"GET": lambda call: Reply(200, discovery.schema(call.tenant_url, _route_id(call)))})
+    return _serve(
+        request, _no_service, {"GET": lambda call: Reply(200, discovery.schema(call.tenant_url, _route_id(call)))}
+    )
 
 
 def resource_types(request: func.HttpRequest) -> func.HttpResponse:
     """/ResourceTypes: every resource type served."""
-    return _serve(request, None, {"GET": lambda call: Reply(200, discovery.resource_types(call.tenant_url))})
+    return _serve(request, _no_service, {"GET": lambda call: Reply(200, discovery.resource_types(call.tenant_url))})
 
 
 def resource_type(request: func.HttpRequest) -> func.HttpResponse:
     """/ResourceTypes/{id}: one resource type by name."""
     handlers = {"GET": lambda call: Reply(200, discovery.resource_type(call.tenant_url, _route_id(call)))}
-    return _serve(request, None, handlers)
+    return _serve(request, _no_service, handlers)
 
 
 def unknown_route(request: func.HttpRequest) -> func.HttpResponse:
@@ -190,15 +194,19 @@ def unknown_route(request: func.HttpRequest) -> func.HttpResponse:
     return _http_response(_error_reply(NotFound(f"no SCIM endpoint at {_path_of(request)}")))
 
 
-def _users(services: dependencies.Dependencies) -> ResourceService:
-    return services.users
+def _users() -> ResourceService:
+    return dependencies.current().users
 
 
-def _groups(services: dependencies.Dependencies) -> ResourceService:
-    return services.groups
+def _groups() -> ResourceService:
+    return dependencies.current().groups
 
 
-def _list(call: Call) -> Reply:
+def _no_service() -> None:
+    return None
+
+
+def _list(call: Call[ResourceService]) -> Reply:
     request = ListRequest(
         call.query("filter"),
         call.integer_query("startIndex"),
@@ -210,16 +218,16 @@ def _list(call: Call) -> Reply:
     return _list_reply(call, request, _selection(call))
 
 
-def _search(call: Call) -> Reply:
+def _search(call: Call[ResourceService]) -> Reply:
     request, selection = call.service.search_request(call.json_body())
     return _list_reply(call, request, selection)
 
 
-def _not_implemented_root_search(call: Call) -> Reply:
+def _not_implemented_root_search(call: Call[None]) -> Reply:
     raise ScimError("search one resource type at a time: POST /Users/.search or /Groups/.search", status=501)
 
 
-def _list_reply(call: Call, request: ListRequest, selection: Selection) -> Reply:
+def _list_reply(call: Call[ResourceService], request: ListRequest, selection: Selection) -> Reply:
     """A ListResponse (RFC 7644 section 3.4.2); cursor pages carry nextCursor, not startIndex (RFC 9865)."""
     page = call.service.find(call.tenant, request)
     body: dict[str, Any] = {"schemas": [LIST_RESPONSE_SCHEMA], "totalResults": page.total_results}
@@ -232,14 +240,14 @@ def _list_reply(call: Call, request: ListRequest, selection: Selection) -> Reply
     return Reply(200, body)
 
 
-def _create(call: Call) -> Reply:
+def _create(call: Call[ResourceService]) -> Reply:
     created = call.service.create(call.tenant, call.json_body())
     reply = _resource_reply(call, created, status=201)
     reply.headers["Location"] = call.service.location(call.tenant_url, created.id)
     return reply
 
 
-def _get(call: Call) -> Reply:
+def _get(call: Call[ResourceService]) -> Reply:
     """The resource, or 304 with no body when If-None-Match names its version (RFC 7644 section 3.14)."""
     resource = call.service.get(call.tenant, _route_id(call))
     if matches_if_none_match(resource.version, call.request.headers.get("If-None-Match")):
@@ -247,12 +255,12 @@ def _get(call: Call) -> Reply:
     return _resource_reply(call, resource)
 
 
-def _replace(call: Call) -> Reply:
+def _replace(call: Call[ResourceService]) -> Reply:
     replaced = call.service.replace(call.tenant, _route_id(call), call.json_body(), _if_match(call))
     return _resource_reply(call, replaced)
 
 
-def _patch(call: Call) -> Reply:
+def _patch(call: Call[ResourceService]) -> Reply:
     """200 with the resource, or 204 when the service answers without one (group PATCH, no attributes asked)."""
     requested = call.query("attributes") is not None or call.query("excludedAttributes") is not None
     result = call.service.patch(
@@ -261,36 +269,38 @@ def _patch(call: Call) -> Reply:
     return Reply(204) if result.resource is None else _resource_reply(call, result.resource)
 
 
-def _delete(call: Call) -> Reply:
+def _delete(call: Call[ResourceService]) -> Reply:
     call.service.delete(call.tenant, _route_id(call), _if_match(call))
     return Reply(204)
 
 
-ITEM_HANDLERS: dict[str, Handler] = {"GET": _get, "PUT": _replace, "PATCH": _patch, "DELETE": _delete}
+ITEM_HANDLERS: dict[str, Handler[ResourceService]] = {"GET": _get, "PUT": _replace, "PATCH": _patch, "DELETE": _delete}
 
 
-def _resource_reply(call: Call, resource: StoredResource, status: int = 200) -> Reply:
+def _resource_reply(call: Call[ResourceService], resource: StoredResource, status: int = 200) -> Reply:
     return Reply(status, _render(call, resource), {"ETag": resource.version})
 
 
-def _render(call: Call, resource: StoredResource) -> dict[str, Any]:
+def _render(call: Call[ResourceService], resource: StoredResource) -> dict[str, Any]:
     return call.service.render(call.tenant, resource, call.tenant_url, _selection(call))
 
 
-def _selection(call: Call) -> Selection:
+def _selection(call: Call[ResourceService]) -> Selection:
     return Selection.parse(call.query("attributes"), call.query("excludedAttributes"))
 
 
-def _route_id(call: Call) -> str:
-    return call.request.route_params.get("id", "")
+def _route_id(call: Call[S]) -> str:
+    route_params: Mapping[str, str] = call.request.route_params  # azure.functions leaves it unannotated
+    return route_params.get("id", "")
 
 
-def _if_match(call: Call) -> str | None:
-    return call.request.headers.get("If-Match")
+def _if_match(call: Call[ResourceService]) -> str | None:
+    headers: Mapping[str, str] = call.request.headers
+    return headers.get("If-Match")
 
 
 def _serve(
-    request: func.HttpRequest, service_of: ServiceOf | None, handlers: dict[str, Handler], *, public: bool = False
+    request: func.HttpRequest, service_of: Callable[[], S], handlers: dict[str, Handler[S]], *, public: bool = False
 ) -> func.HttpResponse:
     """Authenticate (unless ``public``), dispatch on the method, turn every outcome into a SCIM response.
 
@@ -325,7 +335,7 @@ def _log_outcome(request: func.HttpRequest, reply: Reply) -> None:
 
 
 def _reply_to(
-    request: func.HttpRequest, service_of: ServiceOf | None, handlers: dict[str, Handler], public: bool
+    request: func.HttpRequest, service_of: Callable[[], S], handlers: dict[str, Handler[S]], public: bool
 ) -> Reply:
     try:
         handler = handlers.get(request.method.upper())
@@ -346,7 +356,7 @@ def _reply_to(
     return reply
 
 
-def _call_for(request: func.HttpRequest, service_of: ServiceOf | None, public: bool) -> Call:
+def _call_for(request: func.HttpRequest, service_of: Callable[[], S], public: bool) -> Call[S]:
     tenant = request.route_params.get("tenant", "")
     if not is_tenant_slug(tenant):
         raise NotFound("no such tenant")
@@ -354,8 +364,7 @@ def _call_for(request: func.HttpRequest, service_of: ServiceOf | None, public: b
         authenticate(tenant, request.headers.get("Authorization"), dependencies.current().tokens)
     if len(request.get_body() or b"") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    service = service_of(dependencies.current()) if service_of is not None else None
-    return Call(request, tenant, _tenant_url(request), service)
+    return Call(request, tenant, _tenant_url(request), service_of())
 
 
 def _tenant_url(request: func.HttpRequest) -> str:
@@ -368,7 +377,8 @@ def _tenant_url(request: func.HttpRequest) -> str:
 
 def _path_of(request: func.HttpRequest) -> str:
     # The query string is left out of logs: filters carry user names and e-mail addresses.
-    return urlsplit(request.url).path
+    url: str = request.url
+    return urlsplit(url).path
 
 
 def _error_reply(error: ScimError) -> Reply:
