@@ -35,10 +35,10 @@ from scim.service.ports import (
 from scim.service.resources import (
     PatchResult,
     ResourceService,
-    Selection,
     is_resource_id,
     redo_on_lost_race,
 )
+from scim.service.selection import Selection
 
 MEMBER_TYPES = ("User", "Group")
 # The most members one POST, PUT or PATCH may add or remove (400 tooMany beyond): each costs a

@@ -6,7 +6,9 @@ from typing import Any
 
 from scim.models.resource_types import USER
 from scim.service.ports import StoredResource
-from scim.service.resources import EVERYTHING, Page, ResourceService, Selection
+from scim.service.query import Page
+from scim.service.resources import EVERYTHING, ResourceService
+from scim.service.selection import Selection
 
 
 class UserService(ResourceService):
