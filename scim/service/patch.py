@@ -130,7 +130,7 @@ def _apply_at(document: dict[str, Any], op: str, target: Target, value: Any) -> 
     if target.attribute.multi_valued:
         _apply_multi_valued(container, op, target, value)
     elif target.sub_attribute is not None:
-        _apply_sub_attribute(container, op, target, value)
+        _apply_sub_attribute(container, op, target.attribute, target.sub_attribute, value)
     elif op == "remove":
         container.pop(name, None)
     elif (
@@ -144,9 +144,11 @@ def _apply_at(document: dict[str, Any], op: str, target: Target, value: Any) -> 
         document.pop(target.container_key, None)
 
 
-def _apply_sub_attribute(container: dict[str, Any], op: str, target: Target, value: Any) -> None:
+def _apply_sub_attribute(
+    container: dict[str, Any], op: str, parent_attribute: AttributeInfo, sub_attribute: AttributeInfo, value: Any
+) -> None:
     """``name.givenName``: set or remove one sub-attribute of a single complex attribute."""
-    parent_name, sub_name = target.attribute.name, target.sub_attribute.name
+    parent_name, sub_name = parent_attribute.name, sub_attribute.name
     parent = container.get(parent_name)
     if op == "remove":
         if isinstance(parent, dict):
@@ -156,7 +158,7 @@ def _apply_sub_attribute(container: dict[str, Any], op: str, target: Target, val
         return
     if not isinstance(parent, dict):
         parent = container[parent_name] = {}
-    parent[sub_name] = _canonical(value, target.sub_attribute.complex_type)
+    parent[sub_name] = _canonical(value, sub_attribute.complex_type)
 
 
 def _apply_multi_valued(container: dict[str, Any], op: str, target: Target, value: Any) -> None:

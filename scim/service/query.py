@@ -263,7 +263,12 @@ class ResourceQuery:
         except InvalidPath:
             parsed = None
         info = attribute_paths.resolve(self._type, parsed.path) if parsed and not parsed.value_filter else None
-        if info is None or parsed.sub_attribute is not None or attribute_paths.is_unfilterable(self._type, parsed.path):
+        if (
+            parsed is None
+            or info is None
+            or parsed.sub_attribute is not None
+            or attribute_paths.is_unfilterable(self._type, parsed.path)
+        ):
             raise InvalidValue(f"cannot sort {self._type.name}s by '{sort_by}'")
         if info.complex_type is not None and not info.multi_valued:
             raise InvalidValue(f"sortBy names a sub-attribute of the complex '{info.name}', e.g. '{info.name}.value'")

@@ -97,9 +97,9 @@ def _parts(name: str, resource_type: ResourceType) -> list[str] | None:
 def _tree(names: Iterable[str], resource_type: ResourceType) -> Tree:
     tree: Tree = {}
     for name in names:
-        parts = _parts(name, resource_type)
+        parts = _parts(name, resource_type) or []
         node: Tree | None = tree
-        for position, part in enumerate(parts or []):
+        for position, part in enumerate(parts):
             if node is None:
                 break  # an ancestor is selected whole already
             if position == len(parts) - 1:
@@ -120,6 +120,7 @@ def _select(
     selected = {}
     for key, item in value.items():
         name = key.lower()
+        complex_type: type[ScimObject] | None
         if name in extensions:
             returned, complex_type = "default", extensions[name]
         else:
