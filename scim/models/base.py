@@ -73,13 +73,17 @@ class ScimObject(BaseModel):
         return _without_empty(dumped)
 
 
-def _without_empty(value: Any) -> Any:
+def _without_empty(value: dict[str, Any]) -> dict[str, Any]:
     # RFC 7643 section 2.5: unassigned attributes, null and empty arrays alike, are not returned.
+    cleaned = {key: _cleaned(item) for key, item in value.items()}
+    return {key: item for key, item in cleaned.items() if item not in (None, [], {})}
+
+
+def _cleaned(value: Any) -> Any:
     if isinstance(value, dict):
-        cleaned = {key: _without_empty(item) for key, item in value.items()}
-        return {key: item for key, item in cleaned.items() if item not in (None, [], {})}
+        return _without_empty(value)
     if isinstance(value, list):
-        return [_without_empty(item) for item in value]
+        return [_cleaned(item) for item in value]
     return value
 
 

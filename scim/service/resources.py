@@ -30,7 +30,7 @@ from scim.errors import (
     TooMany,
     Uniqueness,
 )
-from scim.models.base import ScimObject, attribute, value_in_any_case
+from scim.models.base import ScimObject, attributes, value_in_any_case
 from scim.models.messages import (
     PATCH_OP_SCHEMA,
     SEARCH_REQUEST_SCHEMA,
@@ -65,6 +65,8 @@ from scim.service.selection import Selection
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+Model = TypeVar("Model", bound=ScimObject)
+Message = TypeVar("Message", PatchRequest, SearchRequest)  # the protocol messages a request body may be
 
 EVERYTHING = Selection()  # every attribute returned by default
 ETAG_SUPPORTED = True  # ETag and meta.version on every resource; If-Match (412), If-None-Match (304)
@@ -262,7 +264,7 @@ class ResourceService:
         """The writable attributes of a body, in canonical form; 400 when it is not valid."""
         return self._model_of(body).to_dict(exclude=SERVER_ATTRIBUTES | self.resource_type.stored_apart)
 
-    def _model_of(self, body: Any) -> Any:
+    def _model_of(self, body: Any) -> ScimObject:
         if not isinstance(body, dict):
             raise InvalidSyntax("the body must be a JSON object")
         schemas = value_in_any_case(body, "schemas")
@@ -301,13 +303,13 @@ class ResourceService:
 
         return redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
 
-    def _indexes(self, attributes: dict[str, Any]) -> list[IndexEntry]:
+    def _indexes(self, values: dict[str, Any]) -> list[IndexEntry]:
         """Index entries of the indexed attributes: unique ones per ``uniqueness``, folded unless caseExact."""
         entries = []
         for name in self.resource_type.indexed:
-            value = attributes.get(name)
+            value = values.get(name)
             if isinstance(value, str):
-                characteristics = attribute(self.resource_type.model, name).characteristics
+                characteristics = attributes(self.resource_type.model)[name.lower()].characteristics
                 normalized = value if characteristics.case_exact else value.lower()
                 entries.append(IndexEntry(name, normalized, unique=characteristics.uniqueness != "none"))
         return entries
@@ -369,7 +371,7 @@ def _write_outcomes() -> Iterator[None]:
         raise PayloadTooLarge("the resource is too large to store") from None
 
 
-def _message(model: type[ScimObject], schema: str, body: Any) -> Any:
+def _message(model: type[Message], schema: str, body: Any) -> Message:
     """A protocol message (RFC 7644 section 3.1), which must list its schema; 400 invalidSyntax otherwise."""
     message = _parse(model, body, InvalidSyntax)
     if not any(given.lower() == schema.lower() for given in message.schemas):
@@ -377,7 +379,7 @@ def _message(model: type[ScimObject], schema: str, body: Any) -> Any:
     return message
 
 
-def _parse(model: type[ScimObject], body: Any, error: type[InvalidSyntax] | type[InvalidValue]) -> Any:
+def _parse(model: type[Model], body: Any, error: type[InvalidSyntax] | type[InvalidValue]) -> Model:
     try:
         return model.model_validate(body)
     except ValidationError as problem:
