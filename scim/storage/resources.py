@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
@@ -195,7 +196,7 @@ class TableResourceRepository:
         last_modified: str,
         expected_version: str | None = None,
     ) -> str:
-        changes: list[tuple[str, Membership | str]] = [("add", m) for m in add] + [("remove", m) for m in remove]
+        changes: list[Membership | str] = [*add, *remove]  # a Membership to add, a member id to remove
         # Each transaction touches the group: it fails if the group was deleted meanwhile, so no
         # membership row can outlive its group; each added member is touched for the same reason.
         version = ""
@@ -211,10 +212,10 @@ class TableResourceRepository:
             ]
             # The member behind each operation, to name the one that vanished if a touch fails.
             owners: list[str | None] = [None]
-            for kind, change in batch:
-                added = _membership_operations(tenant, group_id, kind, change, last_modified)
+            for change in batch:
+                added = _membership_operations(tenant, group_id, change, last_modified)
                 operations += added
-                owners += [change.member_id if kind == "add" else None] * len(added)
+                owners += [change.member_id if isinstance(change, Membership) else None] * len(added)
             results = self._transact_memberships(operations, owners)
             version = results[0]["etag"]
             expected_version = None  # checked once, by the first transaction
@@ -248,6 +249,7 @@ class TableResourceRepository:
 
     def _stored_secret(self, key: str) -> bytes:
         """The secret in row ``key``, created at random by whichever instance needs it first."""
+        entity: Mapping[str, Any]
         try:
             entity = self._call(lambda: self._table.get_entity(SERVICE_PARTITION, key))
         except ResourceMissing:
@@ -294,7 +296,7 @@ class TableResourceRepository:
 
     def _transact(
         self, operations: list[tuple[Any, ...]], indexes: list[IndexEntry], *, first_index_at: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[Mapping[str, Any]]:
         """Submit one entity group transaction and translate its failure.
 
         ``indexes[i]`` is the unique entry created by operation ``first_index_at + i``.
@@ -315,7 +317,7 @@ class TableResourceRepository:
 
     def _transact_memberships(
         self, operations: list[tuple[Any, ...]], owners: list[str | None]
-    ) -> list[dict[str, Any]]:
+    ) -> list[Mapping[str, Any]]:
         """Submit a membership transaction; ``owners[i]`` is the member behind operation ``i``."""
         try:
             return self._call(lambda: self._table.submit_transaction(operations))
@@ -348,7 +350,7 @@ class TableResourceRepository:
                 )
             except VersionConflict:
                 for key in batch:  # some were gone: delete one by one, where missing is no error
-                    self._call(lambda key=key: self._table.delete_entity(tenant, key))
+                    self._call(functools.partial(self._table.delete_entity, tenant, key))
 
     def _call(self, operation: Callable[[], T]) -> T:
         """Run one storage call; create the table on first use; translate Azure errors."""
@@ -392,9 +394,9 @@ def _membership_pair(key: str) -> tuple[str, str]:
 
 
 def _membership_operations(
-    tenant: str, group_id: str, kind: str, change: Membership | str, last_modified: str
+    tenant: str, group_id: str, change: Membership | str, last_modified: str
 ) -> list[tuple[Any, ...]]:
-    if kind == "remove":
+    if isinstance(change, str):  # a member id to remove
         member_row, reverse_row = _membership_pair(f"mem:{group_id}:{change}")
         return [
             ("delete", {"PartitionKey": tenant, "RowKey": member_row}),
