@@ -39,6 +39,7 @@ from scim.models.messages import (
     SearchRequest,
 )
 from scim.models.resource_types import ResourceType
+from scim.service import journal
 from scim.service.cursors import CursorCodec
 from scim.service.patch import apply_operations
 from scim.service.ports import (
@@ -180,7 +181,7 @@ class ResourceService:
     def replace(self, tenant: str, resource_id: str, body: Any, if_match: str | None = None) -> StoredResource:
         """RFC 7644 section 3.5.1: every writable attribute is replaced by the body's."""
         attributes = self._validated(body)
-        return self._modify(tenant, resource_id, if_match, lambda current: attributes)
+        return self._modify(tenant, resource_id, if_match, lambda current: attributes, event="put")
 
     def patch(
         self,
@@ -258,7 +259,7 @@ class ResourceService:
         def patched(current: StoredResource) -> dict[str, Any]:
             return self._validated(apply_operations(current.attributes, operations, self.resource_type))
 
-        return self._modify(tenant, resource_id, if_match, patched)
+        return self._modify(tenant, resource_id, if_match, patched, event="patch")
 
     def _validated(self, body: Any) -> dict[str, Any]:
         """The writable attributes of a body, in canonical form; 400 when it is not valid."""
@@ -286,8 +287,12 @@ class ResourceService:
         resource_id: str,
         if_match: str | None,
         change: Callable[[StoredResource], dict[str, Any]],
+        *,
+        event: str,
     ) -> StoredResource:
-        """Read, change and write back at the read version; redo on a lost race unless If-Match."""
+        """Read, change and write back at the read version; redo on a lost race unless If-Match.
+
+        ``event`` (put or patch) and the attributes changed go to the write's journal row."""
 
         def attempt(_number: int) -> StoredResource:
             current = self._current(tenant, resource_id, if_match)
@@ -298,6 +303,7 @@ class ResourceService:
                 current.resource_type, current.id, attributes, current.created, self._clock(), current.version
             )
             old_indexes, new_indexes = self._indexes(current.attributes), self._indexes(attributes)
+            journal.note_change(event, current.attributes, attributes)
             with _write_outcomes():
                 return self._repository.replace(tenant, updated, old_indexes=old_indexes, new_indexes=new_indexes)
 

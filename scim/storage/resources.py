@@ -47,6 +47,7 @@ from scim.service.ports import (
     StoredResource,
     VersionConflict,
 )
+from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, with_journal_row
 
 # Table Storage: a string property holds at most 64 KiB (32K UTF-16 units), an entity 1 MiB.
 JSON_CHUNK_CHARACTERS = 30_000
@@ -54,8 +55,11 @@ JSON_CHUNK_CHARACTERS = 30_000
 MAX_TRANSACTION_OPERATIONS = 100
 MAX_JSON_CHUNKS = 30
 # Added plus removed members that change_memberships writes in one transaction, hence whole or not
-# at all: (100 operations per transaction - the group's touch) / 3 operations per added member.
-ATOMIC_MEMBERSHIP_CHANGES = (MAX_TRANSACTION_OPERATIONS - 1) // 3
+# at all: (100 operations per transaction - the group's touch - the journal row) / 3 operations per
+# added member: 32.
+ATOMIC_MEMBERSHIP_CHANGES = (MAX_TRANSACTION_OPERATIONS - 1 - JOURNAL_ROWS_PER_TRANSACTION) // 3
+# Rows a delete's cleanup removes per transaction, leaving room for its journal row.
+CLEANUP_ROWS_PER_TRANSACTION = MAX_TRANSACTION_OPERATIONS - JOURNAL_ROWS_PER_TRANSACTION
 RANGE_FILTER = "PartitionKey eq @tenant and RowKey ge @low and RowKey lt @high"
 AFTER_FILTER = "PartitionKey eq @tenant and RowKey gt @low and RowKey lt @high"
 SERVICE_PARTITION = "_service"
@@ -76,6 +80,9 @@ class TableResourceRepository:
     def insert(self, tenant: str, resource: StoredResource, indexes: Sequence[IndexEntry]) -> StoredResource:
         operations = [("create", _resource_entity(tenant, resource))]
         operations += [("create", _index_entity(tenant, resource, entry)) for entry in indexes]
+        operations = with_journal_row(
+            operations, tenant, "create", resource.resource_type, resource.id, modified=resource.last_modified
+        )
         results = self._transact(operations, list(indexes), first_index_at=1)
         return dataclasses.replace(resource, version=results[0]["etag"])
 
@@ -128,6 +135,9 @@ class TableResourceRepository:
         ]
         operations += [("create", _index_entity(tenant, resource, entry)) for entry in added]
         operations += [("delete", {"PartitionKey": tenant, "RowKey": key}) for key in sorted(old_keys - new_keys)]
+        operations = with_journal_row(
+            operations, tenant, "replace", resource.resource_type, resource.id, modified=resource.last_modified
+        )
         results = self._transact(operations, added, first_index_at=1)
         return dataclasses.replace(resource, version=results[0]["etag"])
 
@@ -145,6 +155,7 @@ class TableResourceRepository:
             ("delete", {"PartitionKey": tenant, "RowKey": _index_key(resource.resource_type, entry, resource.id)})
             for entry in indexes
         ]
+        operations = with_journal_row(operations, tenant, "delete", resource.resource_type, resource.id)
         self._transact(operations, [], first_index_at=1)
         self._remove_memberships(tenant, resource.resource_type, resource.id)  # the marker was just written
 
@@ -161,7 +172,7 @@ class TableResourceRepository:
         pairs = {_membership_pair(key) for prefix in prefixes for key in self._keys_in_range(tenant, prefix)}
         rows = [row for pair in sorted(pairs) for row in pair]
         # Deleted in order, the marker last, so that an interrupted cleanup is found and finished.
-        self._delete_rows(tenant, [*rows, _deletion_key(resource_type, resource_id)])
+        self._delete_rows(tenant, [*rows, _deletion_key(resource_type, resource_id)], (resource_type, resource_id))
 
     def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
         return self._row_exists(tenant, _resource_key(resource_type, resource_id))
@@ -216,6 +227,19 @@ class TableResourceRepository:
                 added = _membership_operations(tenant, group_id, change, last_modified)
                 operations += added
                 owners += [change.member_id if isinstance(change, Membership) else None] * len(added)
+            added_ids = [change.member_id for change in batch if isinstance(change, Membership)]
+            removed_ids = [change for change in batch if isinstance(change, str)]
+            operations = with_journal_row(
+                operations,
+                tenant,
+                "members",
+                "Group",
+                group_id,
+                added=added_ids,
+                removed=removed_ids,
+                modified=last_modified,
+            )
+            owners.append(None)
             results = self._transact_memberships(operations, owners)
             version = results[0]["etag"]
             expected_version = None  # checked once, by the first transaction
@@ -341,13 +365,20 @@ class TableResourceRepository:
     def _keys_in_range(self, tenant: str, prefix: str) -> list[str]:
         return [row["RowKey"] for row in self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey"])]
 
-    def _delete_rows(self, tenant: str, keys: list[str]) -> None:
-        """Delete rows that may already be gone (a retried cleanup), one transaction per 100."""
-        for batch in _batches(keys, MAX_TRANSACTION_OPERATIONS):
-            try:
-                self._transact(
-                    [("delete", {"PartitionKey": tenant, "RowKey": key}) for key in batch], [], first_index_at=0
+    def _delete_rows(self, tenant: str, keys: list[str], deleted: tuple[str, str]) -> None:
+        """Delete rows of the deleted resource that may already be gone (a retried cleanup), 99 rows and
+        a journal row naming the groups that lost the resource as a member per transaction."""
+        resource_type, resource_id = deleted
+        for batch in _batches(keys, CLEANUP_ROWS_PER_TRANSACTION):
+            # mem:<group>:<deleted id>: that group's members changed (a deleted group's own members did not).
+            groups = [key.split(":")[1] for key in batch if key.startswith("mem:") and key.endswith(f":{resource_id}")]
+            operations = [("delete", {"PartitionKey": tenant, "RowKey": key}) for key in batch]
+            if groups:
+                operations = with_journal_row(
+                    operations, tenant, "unlinked", resource_type, resource_id, removed=groups
                 )
+            try:
+                self._transact(operations, [], first_index_at=0)
             except VersionConflict:
                 for key in batch:  # some were gone: delete one by one, where missing is no error
                     self._call(functools.partial(self._table.delete_entity, tenant, key))

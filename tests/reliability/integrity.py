@@ -11,7 +11,11 @@ storage code, so that a bug there cannot hide itself:
   displayName, in any letter case);
 - every membership is a ``mem``/``mof`` pair, and both its group and its member exist;
 - no deletion is pending (``del:`` marker), unless ``pending_deletes_allowed``: then the rows of a
-  resource whose delete was interrupted are tolerated, but only those.
+  resource whose delete was interrupted are tolerated, but only those;
+- the journal (``jnl:`` rows) accounts for the state, change by change: replaying its rows in key
+  order gives exactly the resources and memberships stored (no change without its row), and the
+  last row that wrote each resource carries the ``LastModified`` the resource has (no row without
+  its change: a row whose transaction failed would name a version that was never stored).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class TenantState:
     member_types: dict[tuple[str, str], str] = field(default_factory=dict)
     reverse: set[tuple[str, str]] = field(default_factory=set)  # (group id, member id) from mof rows
     pending_deletes: set[tuple[str, str]] = field(default_factory=set)  # (type, id)
+    last_modified: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, id) -> LastModified
+    journal: list[dict[str, Any]] = field(default_factory=list)  # jnl rows in key order
     unknown: list[str] = field(default_factory=list)
 
     def ids(self, resource_type: str) -> set[str]:
@@ -56,6 +62,7 @@ class TenantState:
             + len(self.memberships)
             + len(self.reverse)
             + len(self.pending_deletes)
+            + len(self.journal)
             + len(self.unknown)
         )
 
@@ -71,6 +78,7 @@ def read_state(table: TableClient, tenant: str) -> TenantState:
             assert row["ResourceType"] == resource_type and row["Id"] == resource_id, f"row {key} names another"
             text = "".join(row[f"Json{number}"] for number in range(row["JsonChunks"]))
             state.resources[(resource_type, resource_id)] = json.loads(text)
+            state.last_modified[(resource_type, resource_id)] = row["LastModified"]
         elif kind == "idx":
             state.index_rows[key] = row["ResourceId"]
         elif kind == "mem":
@@ -80,6 +88,8 @@ def read_state(table: TableClient, tenant: str) -> TenantState:
         elif kind == "mof":
             member_id, _, group_id = rest.partition(":")
             state.reverse.add((group_id, member_id))
+        elif kind == "jnl":
+            state.journal.append(dict(row))
         elif kind == "del":
             resource_type, _, resource_id = rest.partition(":")
             state.pending_deletes.add((resource_type, resource_id))
@@ -117,6 +127,45 @@ def integrity_problems(state: TenantState, *, pending_deletes_allowed: bool = Fa
     problems += _index_problems(state)
     pending_ids = {resource_id for _, resource_id in state.pending_deletes} if pending_deletes_allowed else set()
     problems += _membership_problems(state, pending_ids)
+    problems += _journal_problems(state, pending_ids)
+    return problems
+
+
+def _journal_problems(state: TenantState, pending_ids: set[str]) -> list[str]:
+    """Replay the journal: it must give the stored resources, memberships and LastModified values."""
+    alive: set[tuple[str, str]] = set()
+    memberships: set[tuple[str, str]] = set()
+    last_write: dict[tuple[str, str], str] = {}  # (type, id) -> Modified of the last row writing it
+    for row in sorted(state.journal, key=lambda row: row["RowKey"]):
+        subject = (row["ResourceType"], row["ResourceId"])
+        event = row["Event"]
+        if event == "create":
+            alive.add(subject)
+        elif event == "delete":
+            alive.discard(subject)
+            memberships = {pair for pair in memberships if subject[1] not in pair}
+        elif event == "members":
+            added, removed = json.loads(row.get("Added", "[]")), json.loads(row.get("Removed", "[]"))
+            memberships |= {(subject[1], member) for member in added}
+            memberships -= {(subject[1], member) for member in removed}
+            for member in added:
+                last_write.update({key: row["Modified"] for key in alive if key[1] == member})
+        if "Modified" in row:
+            last_write[subject] = row["Modified"]
+    problems = []
+    stored = set(state.resources)
+    problems += [f"{kind} {rid} is stored but the journal has no create for it" for kind, rid in stored - alive]
+    problems += [f"the journal creates {kind} {rid} but it is not stored" for kind, rid in alive - stored]
+    stored_memberships = {pair for pair in state.memberships if not set(pair) & pending_ids}
+    memberships = {pair for pair in memberships if not set(pair) & pending_ids}
+    problems += [f"membership {g} -> {m} stored without its journal row" for g, m in stored_memberships - memberships]
+    problems += [f"the journal adds {g} -> {m} but it is not stored" for g, m in memberships - stored_memberships]
+    for subject in stored & alive:
+        if last_write.get(subject) != state.last_modified[subject]:
+            problems.append(
+                f"{subject[0]} {subject[1]} was last written at {state.last_modified[subject]},"
+                f" its last journal row says {last_write.get(subject)}"
+            )
     return problems
 
 

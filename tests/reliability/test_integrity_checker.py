@@ -34,8 +34,21 @@ def test_a_consistent_tenant_passes(populated, table: TableClient, tenant: str):
         (lambda t, p, u, g: t.delete_entity(p, f"res:Group:{g}"), "missing group"),
         (lambda t, p, u, g: t.upsert_entity({"PartitionKey": p, "RowKey": f"del:User:{u}"}), "unfinished"),
         (lambda t, p, u, g: t.upsert_entity({"PartitionKey": p, "RowKey": "junk"}), "no known kind"),
+        (lambda t, p, u, g: delete_prefix(t, p, "jnl:"), "journal has no create"),
+        (lambda t, p, u, g: touch(t, p, f"res:User:{u}"), "its last journal row says"),
+        (lambda t, p, u, g: delete_last_journal_row(t, p), "stored without its journal row"),
     ],
-    ids=["resource-gone", "index-gone", "half-membership", "group-gone", "pending-delete", "junk-row"],
+    ids=[
+        "resource-gone",
+        "index-gone",
+        "half-membership",
+        "group-gone",
+        "pending-delete",
+        "junk-row",
+        "journal-gone",
+        "write-without-journal-row",
+        "membership-without-journal-row",
+    ],
 )
 def test_each_kind_of_damage_is_named(populated, table: TableClient, tenant: str, damage, expected: str):
     user_id, group_id = populated
@@ -65,3 +78,13 @@ def delete_prefix(table: TableClient, tenant: str, prefix: str) -> None:
     for row in table.query_entities("PartitionKey eq @t", parameters={"t": tenant}):
         if row["RowKey"].startswith(prefix):
             table.delete_entity(tenant, row["RowKey"])
+
+
+def touch(table: TableClient, tenant: str, key: str) -> None:
+    """A write the journal does not know of: the row's LastModified changes."""
+    table.update_entity({"PartitionKey": tenant, "RowKey": key, "LastModified": "2001-01-01T00:00:00.000Z"})
+
+
+def delete_last_journal_row(table: TableClient, tenant: str) -> None:
+    rows = [row["RowKey"] for row in table.query_entities("PartitionKey eq @t", parameters={"t": tenant})]
+    table.delete_entity(tenant, max(key for key in rows if key.startswith("jnl:")))

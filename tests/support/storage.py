@@ -89,5 +89,16 @@ def user_name_index(value: str) -> IndexEntry:
 
 
 def rows_in(table: TableClient, tenant: str) -> list[str]:
-    """The RowKeys of ``tenant``'s partition."""
+    """The RowKeys of ``tenant``'s partition, its journal rows (``journal_rows``) left out."""
+    return [key for key in all_rows_in(table, tenant) if not key.startswith("jnl:")]
+
+
+def all_rows_in(table: TableClient, tenant: str) -> list[str]:
+    """The RowKeys of ``tenant``'s partition, journal rows included."""
     return [row["RowKey"] for row in table.query_entities("PartitionKey eq @t", parameters={"t": tenant})]
+
+
+def journal_rows(table: TableClient, tenant: str) -> list[dict]:
+    """The journal rows of ``tenant``'s partition, in key order."""
+    query = "PartitionKey eq @t and RowKey ge 'jnl:' and RowKey lt 'jnl;'"
+    return list(table.query_entities(query, parameters={"t": tenant}))

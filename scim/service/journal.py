@@ -1,0 +1,93 @@
+"""What the journal records of a change besides the change itself: no Azure, no HTTP.
+
+Every write stores a journal row in the same transaction as the change (``scim.storage.journal``).
+Storage knows what it writes (which resource, created, replaced, deleted, which members); the
+rest is known above it and handed down through context variables, so that no repository method
+grows a parameter: the HTTP adapter states who asks and the request id (``begin_request``), the
+service states which attributes a replace or patch changed (``note_change``). Both are per request
+(per thread or task), and absent outside one (then the row says ``-``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """Who asked, and the request id the operator can find in the logs."""
+
+    request_id: str
+    actor: str  # "token:current", "token:next", "entra:<appid>:<oid>", "reader"
+
+
+@dataclass(frozen=True)
+class ChangeFacts:
+    """What a replace (``put``) or ``patch`` changed: top-level attribute names (an extension's as
+    ``urn:name``) and whether ``active`` went to True (activate) or False (deactivate), None if it
+    did not change."""
+
+    event: str
+    attributes: tuple[str, ...]
+    activation: bool | None = None
+
+
+_request: ContextVar[RequestFacts | None] = ContextVar("scim_journal_request", default=None)
+_change: ContextVar[ChangeFacts | None] = ContextVar("scim_journal_change", default=None)
+
+
+@contextmanager
+def begin_request(facts: RequestFacts) -> Iterator[None]:
+    """Inside the block, every journal row written names ``facts``."""
+    token, change_token = _request.set(facts), _change.set(None)
+    try:
+        yield
+    finally:
+        _request.reset(token)
+        _change.reset(change_token)
+
+
+def current_request() -> RequestFacts | None:
+    return _request.get()
+
+
+def set_actor(actor: str) -> None:
+    """Name who asked, once authentication knows it (the request id was set before)."""
+    facts = _request.get()
+    if facts is not None:
+        _request.set(RequestFacts(facts.request_id, actor))
+
+
+def note_change(event: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """Record what the write about to happen changes (read by the journal row of that write)."""
+    _change.set(changed(event, old, new))
+
+
+def current_change() -> ChangeFacts | None:
+    return _change.get()
+
+
+def changed(event: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> ChangeFacts:
+    """The names of the attributes whose values differ, an extension's sub-attributes as ``urn:name``."""
+    names: list[str] = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        if name.startswith("urn:") and isinstance(before or after, dict):
+            inner_before, inner_after = before or {}, after or {}
+            names += [
+                f"{name}:{inner}"
+                for inner in sorted(set(inner_before) | set(inner_after))
+                if inner_before.get(inner) != inner_after.get(inner)
+            ]
+        else:
+            names.append(name)
+    activation = None
+    if old.get("active") != new.get("active") and isinstance(new.get("active"), bool):
+        activation = bool(new["active"])
+    return ChangeFacts(event, tuple(names), activation)
