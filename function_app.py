@@ -48,6 +48,14 @@ def root_search(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.root_search(req)
 
 
+# Change events by poll (RFC 8936), for the tenant's event reader (docs/events.md).
+@app.route(route="scim/{tenant}/v2/Events", methods=["POST"])
+def events(req: func.HttpRequest) -> func.HttpResponse:
+    from scim.api import events as event_routes
+
+    return event_routes.poll(req)
+
+
 # Discovery (RFC 7644 section 4). Every method reaches these, so that others get 405, not 404.
 @app.route(route="scim/{tenant}/v2/ServiceProviderConfig")
 def service_provider_config(req: func.HttpRequest) -> func.HttpResponse:

@@ -11,6 +11,7 @@ A token is shown once, when it is made, on standard output; guidance goes to sta
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import sys
@@ -94,7 +95,7 @@ def _rotate(args: argparse.Namespace, store: TenantStore) -> None:
         raise AdminError(f"tenant {args.tenant} is already rotating; run finish-rotation first")
     if not credentials.current:
         raise AdminError(f"tenant {args.tenant} has no Secret Token to rotate ({credentials.state})")
-    rotating = TenantCredentials(credentials.current, new_token(), credentials.entra_tenant_id)
+    rotating = dataclasses.replace(credentials, next=new_token())
     store.write(args.tenant, rotating)
     print(f"Next Secret Token: {rotating.next}")
     _note(f"Tenant {args.tenant} now accepts its current and its next token. {store.applies}")
@@ -106,7 +107,7 @@ def _finish_rotation(args: argparse.Namespace, store: TenantStore) -> None:
     credentials = _existing(store, args.tenant)
     if not credentials.next:
         raise AdminError(f"tenant {args.tenant} is not rotating; run rotate first")
-    store.write(args.tenant, TenantCredentials(credentials.next, None, credentials.entra_tenant_id))
+    store.write(args.tenant, dataclasses.replace(credentials, current=credentials.next, next=None))
     _note(f"Tenant {args.tenant} accepts only its new token now. {store.applies}")
 
 
@@ -115,6 +116,17 @@ def _revoke(args: argparse.Namespace, store: TenantStore) -> None:
     store.write(args.tenant, TenantCredentials())
     _note(f"Tenant {args.tenant} revoked: it accepts no token. {store.applies}")
     _note("Its data stays in storage; create-tenant gives it a new token.")
+
+
+def _create_event_reader(args: argparse.Namespace, store: TenantStore) -> None:
+    """A new event reader credential (replacing any former one), shown once."""
+    credentials = _existing(store, args.tenant)
+    reader = new_token()
+    store.write(args.tenant, dataclasses.replace(credentials, event_reader=reader))
+    print(f"Events URL:              {args.base_url.rstrip('/')}/scim/{args.tenant}/v2/Events")
+    print(f"Event reader credential: {reader}")
+    _note(f"Tenant {args.tenant}'s application polls its events with this credential; it cannot provision,")
+    _note(f"and the tenant's tokens cannot read events. It is not shown again. {store.applies}")
 
 
 def _list(args: argparse.Namespace, store: TenantStore) -> None:
@@ -194,6 +206,7 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         ("rotate", _rotate, "give a tenant a next token, accepted along with the current one; print it"),
         ("finish-rotation", _finish_rotation, "make the next token the only one"),
         ("revoke", _revoke, "accept no token for a tenant any more"),
+        ("create-event-reader", _create_event_reader, "give a tenant's application a credential to read events"),
     ]:
         subcommand = commands.add_parser(name, help=summary)
         subcommand.add_argument("tenant", type=_tenant)

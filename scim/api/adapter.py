@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import traceback
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -17,14 +18,14 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from scim.api import dependencies
+from scim.api import audit, dependencies
 from scim.auth.records import is_tenant_slug
 from scim.auth.tokens import authenticate
 from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, ScimError, ServiceUnavailable
 from scim.models.base import value_in_any_case
 from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
 from scim.platform import request_count
-from scim.service import discovery
+from scim.service import discovery, journal
 from scim.service.ports import StorageUnavailable, StoredResource
 from scim.service.query import ListRequest
 from scim.service.resources import ResourceService, matches_if_none_match
@@ -37,6 +38,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # The deepest a JSON body may nest; a SCIM message needs 6 (PATCH -> Operations -> value ->
 # extension -> manager -> value).
 MAX_JSON_DEPTH = 32
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
 TENANT_URL_PATTERN = re.compile(r"^(.*?/scim/[^/]+/v2)(?:/|$)", re.IGNORECASE)
 
 # What a route serves: a resource service on /Users and /Groups, None on discovery routes.
@@ -307,13 +309,17 @@ def _serve(
     With ``SCIM_COUNT_STORAGE_REQUESTS=1`` (benchmarks only) the response says in
     ``X-Storage-Requests`` how many storage requests it took; see ``scim.platform.request_count``.
     """
-    if not request_count.enabled():
-        reply = _reply_to(request, service_of, handlers, public)
-    else:
-        with request_count.counting() as count:
+    request_id = request_id_of(request)
+    with journal.begin_request(journal.RequestFacts(request_id, "-")):
+        if not request_count.enabled():
             reply = _reply_to(request, service_of, handlers, public)
-        reply.headers[request_count.HEADER] = str(count())
-    _log_outcome(request, reply)
+        else:
+            with request_count.counting() as count:
+                reply = _reply_to(request, service_of, handlers, public)
+            reply.headers[request_count.HEADER] = str(count())
+        _log_outcome(request, reply)
+        audit.record(request, reply.status, request_id)
+    reply.headers.setdefault("X-Request-Id", request_id)
     return _http_response(reply)
 
 
@@ -361,10 +367,26 @@ def _call_for(request: func.HttpRequest, service_of: Callable[[], S], public: bo
     if not is_tenant_slug(tenant):
         raise NotFound("no such tenant")
     if not public:
-        authenticate(tenant, request.headers.get("Authorization"), dependencies.current().tokens)
+        journal.set_actor(authenticate(tenant, request.headers.get("Authorization"), dependencies.current().tokens))
     if len(request.get_body() or b"") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
     return Call(request, tenant, _tenant_url(request), service_of())
+
+
+def tenant_url_of(request: func.HttpRequest) -> str:
+    return _tenant_url(request)
+
+
+def error_response(error: ScimError) -> func.HttpResponse:
+    """A SCIM error response (for handlers outside this module, such as /Events)."""
+    return _http_response(_error_reply(error))
+
+
+def request_id_of(request: func.HttpRequest) -> str:
+    """The request id the audit trail and the journal name: the caller's ``client-request-id`` when
+    it is a short token (Entra sends one), else a new one (answered in ``X-Request-Id``)."""
+    given = request.headers.get("client-request-id") or ""
+    return given if REQUEST_ID_PATTERN.fullmatch(given) else str(uuid.uuid4())
 
 
 def _tenant_url(request: func.HttpRequest) -> str:

@@ -5,10 +5,12 @@ Tests replace them with ``override``; nothing Azure is built until a request nee
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 
 from scim.auth.tokens import TokenSource
+from scim.service.events import EventService
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 
@@ -18,6 +20,7 @@ class Dependencies:
     tokens: TokenSource
     users: UserService
     groups: GroupService
+    events: EventService | None = None  # /Events (RFC 8936 poll)
 
 
 _lock = threading.Lock()
@@ -42,10 +45,19 @@ def override(dependencies: Dependencies | None) -> None:
 
 def _from_settings() -> Dependencies:
     from scim.auth.tokens import token_source_from_settings
+    from scim.storage.events import TableEventStore
     from scim.storage.resources import TableResourceRepository
     from scim.storage.tables import table_client_from_settings
 
     repository = TableResourceRepository(table_client_from_settings())
+    events = EventService(
+        TableEventStore(repository),
+        redelivery_seconds=float(os.environ.get("SCIM_EVENTS_REDELIVERY_SECONDS", "300")),
+        settle_seconds=float(os.environ.get("SCIM_EVENTS_SETTLE_SECONDS", "120")),
+    )
     return Dependencies(
-        tokens=token_source_from_settings(), users=UserService(repository), groups=GroupService(repository)
+        tokens=token_source_from_settings(),
+        users=UserService(repository),
+        groups=GroupService(repository),
+        events=events,
     )

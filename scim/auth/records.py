@@ -3,12 +3,14 @@
 A tenant has one record: in Key Vault the secret named ``scim-tenant-<tenant>``, locally the
 tenant's value in the ``SCIM_TOKENS`` setting. Its JSON form, every key optional::
 
-    {"current": "<token>", "next": "<token>", "entraTenantId": "<guid>"}
+    {"current": "<token>", "next": "<token>", "entraTenantId": "<guid>", "eventReader": "<token>"}
 
 - ``current``: the Secret Token Entra sends.
 - ``next``: only while a token is being rotated; accepted as well as ``current``.
 - ``entraTenantId``: the tenant accepts JWTs that this Microsoft Entra tenant issues (what Entra
   sends when the Secret Token field is left blank).
+- ``eventReader``: the credential of the application reading the tenant's events at ``/Events``
+  (docs/events.md); it is accepted there only, and provisioning credentials are not accepted there.
 - ``{}``: a revoked tenant; nothing is accepted.
 
 ``SCIM_TOKENS`` also accepts the short forms ``"<token>"`` and ``["<current>", "<next>"]``.
@@ -23,7 +25,7 @@ from typing import Any
 TENANT_SLUG = re.compile(r"[a-z0-9-]{1,63}")
 SECRET_NAME_PREFIX = "scim-tenant-"
 _ENTRA_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_KEYS = {"current", "next", "entraTenantId"}
+_KEYS = {"current", "next", "entraTenantId", "eventReader"}
 
 
 class InvalidRecord(ValueError):
@@ -37,6 +39,7 @@ class TenantCredentials:
     current: str | None = None
     next: str | None = None
     entra_tenant_id: str | None = None
+    event_reader: str | None = None
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -49,11 +52,18 @@ class TenantCredentials:
         parts = ["rotating" if self.next else "token"] if self.current else []
         if self.entra_tenant_id:
             parts.append("entra")
+        if self.event_reader:
+            parts.append("events")
         return "+".join(parts) or "revoked"
 
     def to_json(self) -> dict[str, str]:
         """The record's JSON object (Key Vault's secret value)."""
-        record = {"current": self.current, "next": self.next, "entraTenantId": self.entra_tenant_id}
+        record = {
+            "current": self.current,
+            "next": self.next,
+            "entraTenantId": self.entra_tenant_id,
+            "eventReader": self.event_reader,
+        }
         return {key: value for key, value in record.items() if value}
 
     def to_setting_value(self) -> str | dict[str, str]:
@@ -74,7 +84,7 @@ class TenantCredentials:
             raise InvalidRecord("a tenant record is a JSON object, a token or a list of tokens")
         if unknown := set(value) - _KEYS:
             raise InvalidRecord(f"unknown keys in a tenant record: {sorted(unknown)}")
-        for key in ("current", "next"):
+        for key in ("current", "next", "eventReader"):
             if key in value and not (isinstance(value[key], str) and value[key]):
                 raise InvalidRecord(f"{key} must be a non-empty string")
         if "next" in value and "current" not in value:
@@ -84,7 +94,7 @@ class TenantCredentials:
             entra = str(entra).lower()
             if not _ENTRA_TENANT_ID.fullmatch(entra):
                 raise InvalidRecord("entraTenantId must be a GUID")
-        return cls(value.get("current"), value.get("next"), entra)
+        return cls(value.get("current"), value.get("next"), entra, value.get("eventReader"))
 
 
 NO_CREDENTIALS = TenantCredentials()

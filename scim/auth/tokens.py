@@ -96,8 +96,9 @@ def token_source_from_settings(environ: Mapping[str, str] = os.environ) -> Token
 
 def authenticate(
     tenant: str, authorization: str | None, source: TokenSource, entra: EntraTokenVerifier | None = None
-) -> None:
-    """Accept the request only if it carries ``Bearer <token>`` that the tenant accepts.
+) -> str:
+    """Accept the request only if it carries ``Bearer <token>`` that the tenant accepts; returns which
+    credential it was (``token:current``, ``token:next`` or ``entra``), for the audit trail.
 
     The token is one of the tenant's secret tokens or, for a tenant with an Entra tenant id, a JWT
     that Entra tenant issued (checked by ``entra``, by default built from settings). Digests are
@@ -109,26 +110,49 @@ def authenticate(
     presented = presented.strip()
     if scheme.lower() != "bearer" or not presented:
         raise Unauthorized("a bearer token is required")
-    if _accepts(source.credentials_for(tenant), presented, entra):
-        return
+    actor = _accepts(source.credentials_for(tenant), presented, entra)
+    if actor:
+        return actor
     fresher = source.recheck(tenant)
-    if fresher is None or not _accepts(fresher, presented, entra):
+    actor = _accepts(fresher, presented, entra) if fresher is not None else None
+    if not actor:
         raise Unauthorized("the bearer token is not valid for this tenant")
+    return actor
 
 
-def _accepts(credentials: TenantCredentials, presented: str, entra: EntraTokenVerifier | None) -> bool:
+def authenticate_event_reader(tenant: str, authorization: str | None, source: TokenSource) -> str:
+    """Accept the request only with the tenant's event reader credential (never a provisioning
+    token); returns the credential, which the events are signed with (``scim.service.events``)."""
+    scheme, _, presented = (authorization or "").strip().partition(" ")
+    presented = presented.strip()
+    if scheme.lower() != "bearer" or not presented:
+        raise Unauthorized("a bearer token is required")
+    for credentials in (source.credentials_for(tenant), source.recheck(tenant)):
+        reader = credentials.event_reader if credentials else None
+        if _matches_any(presented, (reader,) if reader else ()):
+            return presented
+    raise Unauthorized("the bearer token is not this tenant's event reader credential")
+
+
+def _matches_any(presented: str, tokens: tuple[str, ...]) -> bool:
+    """Whether ``presented`` is one of ``tokens``, in time that tells nothing about either."""
     presented_digest = hashlib.sha256(presented.encode("utf-8")).digest()
-    accepted = [hashlib.sha256(token.encode("utf-8")).digest() for token in credentials.tokens]
+    accepted = [hashlib.sha256(token.encode("utf-8")).digest() for token in tokens]
     matched = False
     for digest in accepted or [_NO_TOKEN_DIGEST]:
         matched |= hmac.compare_digest(presented_digest, digest)
-    if matched and accepted:
-        return True
+    return matched and bool(accepted)
+
+
+def _accepts(credentials: TenantCredentials, presented: str, entra: EntraTokenVerifier | None) -> str | None:
+    """Which of the tenant's credentials ``presented`` is, or None."""
+    if _matches_any(presented, credentials.tokens):
+        return "token:next" if credentials.next and _matches_any(presented, (credentials.next,)) else "token:current"
     # Secret tokens never contain dots (token_urlsafe); a JWT is three dot-separated parts.
     if credentials.entra_tenant_id and presented.count(".") == 2:
         if entra is None:
             from scim.auth.jwt_tokens import entra_verifier_from_settings
 
             entra = entra_verifier_from_settings()
-        return entra.verify(presented, credentials.entra_tenant_id)
-    return False
+        return "entra" if entra.verify(presented, credentials.entra_tenant_id) else None
+    return None

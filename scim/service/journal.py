@@ -14,7 +14,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+
+
+def key_time(moment: datetime) -> str:
+    """A moment as journal keys write it: UTC to the microsecond, sorting as it reads."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
 @dataclass(frozen=True)

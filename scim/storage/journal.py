@@ -40,7 +40,7 @@ def utc_clock() -> datetime:
 
 
 def journal_key(moment: datetime, suffix: str) -> str:
-    return f"{JOURNAL_PREFIX}{moment.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}:{suffix}"
+    return f"{JOURNAL_PREFIX}{journal.key_time(moment)}:{suffix}"
 
 
 def key_before(moment: datetime) -> str:

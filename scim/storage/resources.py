@@ -271,6 +271,57 @@ class TableResourceRepository:
             self._secrets[name] = self._stored_secret(f"secret:{name}")
         return self._secrets[name]
 
+    # --- rows other than resources (journal, poll state), for the modules beside this one ---------
+
+    def row(self, tenant: str, key: str) -> Any | None:
+        """The entity at ``key``, or None."""
+        try:
+            return self._call(lambda: self._table.get_entity(tenant, key))
+        except ResourceMissing:
+            return None
+
+    def create_row(self, entity: dict[str, Any]) -> None:
+        """Insert; ``VersionConflict`` if the row exists (someone else created it first)."""
+        try:
+            self._call(lambda: self._table.create_entity(entity))
+        except ResourceExistsError:
+            raise VersionConflict() from None
+
+    def write_row(self, entity: dict[str, Any], mode: UpdateMode, etag: str, condition: MatchConditions) -> None:
+        """Update at ``etag``; ``VersionConflict`` if it changed."""
+        self._call(lambda: self._table.update_entity(entity, mode=mode, etag=etag, match_condition=condition))
+
+    def delete_rows(self, tenant: str, keys: Sequence[str]) -> None:
+        """Delete up to 100 rows in one transaction (missing ones one by one)."""
+        try:
+            self._transact([("delete", {"PartitionKey": tenant, "RowKey": key}) for key in keys], [], first_index_at=0)
+        except VersionConflict:
+            for key in keys:
+                self._call(lambda key=key: self._table.delete_entity(tenant, key))
+
+    def query_range(
+        self,
+        tenant: str,
+        low: str,
+        high: str,
+        *,
+        select: list[str] | None = None,
+        limit: int | None = None,
+        after: bool = False,
+    ) -> list[dict[str, Any]]:
+        return self._query_range(tenant, low, high, select=select, limit=limit, after=after)
+
+    def partitions_with_prefix(self, low: str, high: str) -> list[str]:
+        """The partitions holding a row with ``low <= RowKey < high``: a scan of the table's keys."""
+
+        def run() -> list[str]:
+            rows = self._table.query_entities(
+                "RowKey ge @low and RowKey lt @high", parameters={"low": low, "high": high}, select=["PartitionKey"]
+            )
+            return sorted({row["PartitionKey"] for row in rows})
+
+        return self._call(run)
+
     def _stored_secret(self, key: str) -> bytes:
         """The secret in row ``key``, created at random by whichever instance needs it first."""
         entity: Mapping[str, Any]

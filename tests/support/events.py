@@ -1,0 +1,56 @@
+"""Polling /Events through function_app's trigger, and reading the SETs it answers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+
+import azure.functions as func
+
+import function_app
+from tests.support.http import HOST
+
+
+class FakeClock:
+    """The real time, moved on by hand (``advance``) to skip waiting for a timeout."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(seconds=0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+def poll(tenant: str, credential: str | None, body: dict | None = None) -> func.HttpResponse:
+    headers = {"Content-Type": "application/json"}
+    if credential is not None:
+        headers["Authorization"] = f"Bearer {credential}"
+    request = func.HttpRequest(
+        "POST",
+        f"{HOST}/scim/{tenant}/v2/Events",
+        headers=headers,
+        params={},
+        route_params={"tenant": tenant},
+        body=json.dumps(body if body is not None else {"returnImmediately": True}).encode(),
+    )
+    return function_app.events(request)
+
+
+def verified_claims(token: str, reader_credential: str) -> dict:
+    """The claims of a SET, after checking its HS256 signature as an application would."""
+    header, claims, signature = token.split(".")
+    key = hmac.new(reader_credential.encode(), b"scim-events-set-signing", hashlib.sha256).digest()
+    expected = hmac.new(key, f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    assert hmac.compare_digest(_unb64(signature), expected), "bad signature"
+    assert json.loads(_unb64(header)) == {"alg": "HS256", "typ": "secevent+jwt"}
+    return json.loads(_unb64(claims))
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
