@@ -32,7 +32,7 @@ def readers(tenant: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def events_served(users, groups, repository, tokens, readers, clock) -> Iterator[None]:
+def events_served(users, groups, repository, tokens, readers, clock) -> Iterator[None]:  # noqa: PLR0917 (fixtures)
     records = {name: {"current": tokens[name], "eventReader": readers[name]} for name in tokens}
     events = EventService(
         TableEventStore(repository), clock=clock, redelivery_seconds=REDELIVERY_SECONDS, settle_seconds=0
