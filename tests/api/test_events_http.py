@@ -3,18 +3,13 @@ may read them."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from scim.api import dependencies
-from scim.auth.tokens import SettingsTokenSource
-from scim.service.events import EventService
-from scim.storage.events import TableEventStore
 from tests.support.bodies import add_members, group_body, patch_body, user_body
-from tests.support.events import FakeClock, poll, verified_claims
+from tests.support.events import FakeClock, poll, serving_events, verified_claims
 from tests.support.http import Client, created, json_of
 
 EVENT = "urn:ietf:params:scim:event:"
@@ -32,18 +27,9 @@ def readers(tenant: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def events_served(users, groups, repository, tokens, readers, clock) -> Iterator[None]:  # noqa: PLR0917 (fixtures)
-    records = {name: {"current": tokens[name], "eventReader": readers[name]} for name in tokens}
-    events = EventService(
-        TableEventStore(repository), clock=clock, redelivery_seconds=REDELIVERY_SECONDS, settle_seconds=0
-    )
-    dependencies.override(
-        dependencies.Dependencies(
-            SettingsTokenSource({"SCIM_TOKENS": json.dumps(records)}), users, groups, events=events
-        )
-    )
-    yield
-    dependencies.override(None)
+def events_served(repository, tokens, readers, clock) -> Iterator[None]:
+    with serving_events(repository, tokens, readers, clock, redelivery_seconds=REDELIVERY_SECONDS, settle_seconds=0):
+        yield
 
 
 @pytest.fixture

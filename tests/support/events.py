@@ -6,11 +6,20 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import azure.functions as func
 
 import function_app
+from scim.api import dependencies
+from scim.auth.tokens import SettingsTokenSource
+from scim.service.events import EventService
+from scim.service.groups import GroupService
+from scim.service.users import UserService
+from scim.storage.events import TableEventStore
+from scim.storage.resources import TableResourceRepository
 from tests.support.http import HOST
 
 
@@ -54,3 +63,28 @@ def verified_claims(token: str, reader_credential: str) -> dict:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@contextmanager
+def serving_events(
+    repository: TableResourceRepository,
+    tokens: dict[str, str],
+    readers: dict[str, str],
+    clock: FakeClock,
+    *,
+    redelivery_seconds: float,
+    settle_seconds: float,
+) -> Iterator[None]:
+    """function_app serves SCIM and /Events from ``repository``; each tenant of ``tokens`` has its
+    token and, from ``readers``, its event reader credential."""
+    records = {name: {"current": tokens[name], "eventReader": readers[name]} for name in tokens}
+    store = TableEventStore(repository)
+    events = EventService(store, clock=clock, redelivery_seconds=redelivery_seconds, settle_seconds=settle_seconds)
+    source = SettingsTokenSource({"SCIM_TOKENS": json.dumps(records)})
+    dependencies.override(
+        dependencies.Dependencies(source, UserService(repository), GroupService(repository), events=events)
+    )
+    try:
+        yield
+    finally:
+        dependencies.override(None)
