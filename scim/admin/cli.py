@@ -16,6 +16,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from scim.platform.local_settings import FILE_NAME, UnreadableSettings, settings
 DEFAULT_BASE_URL = "http://127.0.0.1:7071"
 DEFAULT_SETTINGS_FILE = FILE_NAME
 TOKEN_BYTES = 32  # 256 bits
+STORAGE_SETTINGS = ("SCIM_STORAGE_CONNECTION_STRING", "SCIM_STORAGE_TABLE_ENDPOINT", "SCIM_TABLE_NAME")
 
 SecretClientFactory = Callable[[str, str], Any]
 
@@ -36,12 +38,16 @@ def main(
     *,
     environ: Mapping[str, str] = os.environ,
     secret_client: SecretClientFactory | None = None,
+    table_client: Callable[[], Any] | None = None,
 ) -> int:
     """Run one command; 0 on success, 1 (with a message on standard error) when it cannot be done.
 
-    ``secret_client(vault_url, credential)`` builds the Key Vault client (tests pass a fake).
+    ``secret_client(vault_url, credential)`` builds the Key Vault client (tests pass a fake);
+    ``table_client()`` the journal's TableClient for ``activity`` (default: from the settings).
     """
     args = _parser(environ).parse_args(argv)
+    if table_client is not None:
+        args.table_client = table_client
     try:
         store = _store(args, environ, secret_client or key_vault_client)
         args.command(args, store)
@@ -129,6 +135,29 @@ def _create_event_reader(args: argparse.Namespace, store: TenantStore) -> None:
     _note(f"and the tenant's tokens cannot read events. It is not shown again. {store.applies}")
 
 
+def _activity(args: argparse.Namespace, store: TenantStore) -> None:
+    from scim.admin.activity import activity, print_activity
+    from scim.storage.tables import table_client_from_settings
+
+    for name, value in _settings_for_storage(Path(args.settings_file)).items():
+        os.environ.setdefault(name, value)
+    since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
+    table = args.table_client() if args.table_client else table_client_from_settings()
+    entries = activity(table, args.tenant, since=since, resource_id=args.resource, user_name=args.user_name)
+    print_activity(entries, args.json)
+    if not entries:
+        _note(f"No change to tenant {args.tenant} matches in its journal.")
+
+
+def _settings_for_storage(path: Path) -> dict[str, str]:
+    """Storage settings of local.settings.json's Values, where the environment lacks them."""
+    try:
+        values = settings_values(path)
+    except (OSError, UnreadableSettings):
+        return {}
+    return {name: value for name, value in values.items() if name in STORAGE_SETTINGS}
+
+
 def _list(args: argparse.Namespace, store: TenantStore) -> None:
     states = store.states()
     for tenant, state in states.items():
@@ -213,4 +242,13 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         subcommand.set_defaults(command=command)
 
     commands.add_parser("list", help="list tenants and their states (never tokens)").set_defaults(command=_list)
+
+    changes = commands.add_parser("activity", help="what changed in a tenant, from its journal (docs/events.md)")
+    changes.add_argument("tenant", type=_tenant)
+    changes.add_argument("--since", help="an ISO date or time in UTC (default: 30 days ago)")
+    subject = changes.add_mutually_exclusive_group()
+    subject.add_argument("--resource", help="only this resource id (and memberships naming it)")
+    subject.add_argument("--user-name", help="only the user with this userName (any letter case), even deleted")
+    changes.add_argument("--json", action="store_true", help="JSON instead of one line per change")
+    changes.set_defaults(command=_activity, table_client=None)
     return parser

@@ -57,6 +57,7 @@ class JournalEntry:
     removed: tuple[str, ...] = ()
     request_id: str = "-"
     actor: str = "-"
+    name_digest: str = ""  # SHA-256 of the normalized unique name (userName, displayName)
 
 
 @dataclass

@@ -99,4 +99,5 @@ def entry_from_row(row: Any) -> JournalEntry:
         removed=tuple(json.loads(row.get("Removed") or "[]")),
         request_id=row.get("RequestId", "-"),
         actor=row.get("Actor", "-"),
+        name_digest=row.get("NameDigest", ""),
     )

@@ -8,7 +8,8 @@ change and its row are committed together or not at all.
 Properties: ``Event`` (create, put, patch, delete, members; unlinked: memberships a delete removed,
 ``Removed`` naming the other sides), ``ResourceType``, ``ResourceId``,
 ``Attributes`` (JSON list of the attribute names changed), ``Modified`` (the ``LastModified`` the
-write stored), ``Active`` (after an activation
+write stored), ``NameDigest`` (SHA-256 of the resource's normalized unique name, as in its index
+row: the operator finds a user's rows by userName without the journal holding it), ``Active`` (after an activation
 change), ``Added`` and ``Removed`` (JSON lists of member ids), ``RequestId``, ``Actor``, ``Time``.
 
 Order: keys sort by the writing instance's clock. Two writes of one resource are ordered by the
@@ -20,6 +21,7 @@ backwards for a resource as long as that holds. Across resources nothing is prom
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -58,11 +60,15 @@ def with_journal_row(
     added: Sequence[str] = (),
     removed: Sequence[str] = (),
     modified: str | None = None,
+    name_digest: str | None = None,
     clock: Clock = utc_clock,
 ) -> list[tuple[Any, ...]]:
     """``operations`` with the journal row of this change appended (last, so that the positions of
     the other operations, which failure reports name, do not move)."""
     now = clock()
+    change = journal.current_change() if event == "replace" else None
+    if event == "replace":  # the service said whether a PUT or a PATCH (scim.service.journal)
+        event = change.event if change else "patch"
     row: dict[str, Any] = {
         "PartitionKey": tenant,
         "RowKey": journal_key(now, secrets.token_hex(8)),
@@ -71,15 +77,14 @@ def with_journal_row(
         "ResourceId": resource_id,
         "Time": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
     }
-    change = journal.current_change() if event == "replace" else None
-    if event == "replace":
-        event = change.event if change else "patch"
     if change is not None:
         row["Attributes"] = json.dumps(list(change.attributes))
         if change.activation is not None:
             row["Active"] = change.activation
     if modified is not None:
         row["Modified"] = modified  # the LastModified the write gives the resource (and added members)
+    if name_digest:
+        row["NameDigest"] = name_digest  # of the unique name (userName, displayName): findable, not readable
     if added:
         row["Added"] = json.dumps(list(added))
     if removed:
@@ -93,3 +98,8 @@ def with_journal_row(
 def retention_cutoff(now: datetime, days: int) -> str:
     """Rows with keys below this are older than ``days`` days."""
     return key_before(now - timedelta(days=days))
+
+
+def name_digest(value: str) -> str:
+    """The digest a unique name's index row and journal rows carry (of the normalized value)."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
-import hashlib
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -47,7 +46,7 @@ from scim.service.ports import (
     StoredResource,
     VersionConflict,
 )
-from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, with_journal_row
+from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, name_digest, with_journal_row
 
 # Table Storage: a string property holds at most 64 KiB (32K UTF-16 units), an entity 1 MiB.
 JSON_CHUNK_CHARACTERS = 30_000
@@ -81,7 +80,13 @@ class TableResourceRepository:
         operations = [("create", _resource_entity(tenant, resource))]
         operations += [("create", _index_entity(tenant, resource, entry)) for entry in indexes]
         operations = with_journal_row(
-            operations, tenant, "create", resource.resource_type, resource.id, modified=resource.last_modified
+            operations,
+            tenant,
+            "create",
+            resource.resource_type,
+            resource.id,
+            modified=resource.last_modified,
+            name_digest=_unique_name_digest(indexes),
         )
         results = self._transact(operations, list(indexes), first_index_at=1)
         return dataclasses.replace(resource, version=results[0]["etag"])
@@ -136,7 +141,13 @@ class TableResourceRepository:
         operations += [("create", _index_entity(tenant, resource, entry)) for entry in added]
         operations += [("delete", {"PartitionKey": tenant, "RowKey": key}) for key in sorted(old_keys - new_keys)]
         operations = with_journal_row(
-            operations, tenant, "replace", resource.resource_type, resource.id, modified=resource.last_modified
+            operations,
+            tenant,
+            "replace",
+            resource.resource_type,
+            resource.id,
+            modified=resource.last_modified,
+            name_digest=_unique_name_digest(new_indexes),
         )
         results = self._transact(operations, added, first_index_at=1)
         return dataclasses.replace(resource, version=results[0]["etag"])
@@ -155,7 +166,9 @@ class TableResourceRepository:
             ("delete", {"PartitionKey": tenant, "RowKey": _index_key(resource.resource_type, entry, resource.id)})
             for entry in indexes
         ]
-        operations = with_journal_row(operations, tenant, "delete", resource.resource_type, resource.id)
+        operations = with_journal_row(
+            operations, tenant, "delete", resource.resource_type, resource.id, name_digest=_unique_name_digest(indexes)
+        )
         self._transact(operations, [], first_index_at=1)
         self._remove_memberships(tenant, resource.resource_type, resource.id)  # the marker was just written
 
@@ -505,9 +518,13 @@ def _resource_key(resource_type: str, resource_id: str) -> str:
     return f"res:{resource_type}:{resource_id}"
 
 
+def _unique_name_digest(indexes: Sequence[IndexEntry]) -> str | None:
+    return next((name_digest(entry.value) for entry in indexes if entry.unique), None)
+
+
 def _index_key(resource_type: str, entry: IndexEntry, resource_id: str = "") -> str:
     # Hashing makes any value a safe, bounded key: no '/', '\\', '#', '?' or control characters.
-    digest = hashlib.sha256(entry.value.encode("utf-8")).hexdigest()
+    digest = name_digest(entry.value)
     key = f"idx:{resource_type}:{entry.attribute}:{digest}"
     return key if entry.unique else f"{key}:{resource_id}"
 
