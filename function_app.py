@@ -56,6 +56,14 @@ def events(req: func.HttpRequest) -> func.HttpResponse:
     return event_routes.poll(req)
 
 
+# The journal's retention (SCIM_JOURNAL_RETENTION_DAYS, default 30), swept daily at 03:17 UTC.
+@app.timer_trigger(schedule="0 17 3 * * *", arg_name="timer", run_on_startup=False)
+def journal_retention(timer: func.TimerRequest) -> None:
+    from scim.api import retention
+
+    retention.sweep_from_settings()
+
+
 # Discovery (RFC 7644 section 4). Every method reaches these, so that others get 405, not 404.
 @app.route(route="scim/{tenant}/v2/ServiceProviderConfig")
 def service_provider_config(req: func.HttpRequest) -> func.HttpResponse:
