@@ -13,6 +13,7 @@ from scim.errors import NotFound
 from scim.models.base import AttributeInfo, ScimObject, attributes
 from scim.models.messages import LIST_RESPONSE_SCHEMA
 from scim.models.resource_types import GROUP, USER, ResourceType
+from scim.service.events import EVENT_URIS
 from scim.service.query import CURSOR_SUPPORTED, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_SUPPORTED
 from scim.service.resources import ETAG_SUPPORTED
 
@@ -58,6 +59,8 @@ def service_provider_config(tenant_url: str) -> dict[str, Any]:
                 "primary": True,
             }
         ],
+        # RFC 9967 section 4: the events this service issues, by poll at {Tenant URL}/Events (RFC 8936).
+        "securityEvents": {"asyncRequest": "none", "eventUris": list(EVENT_URIS)},
         "meta": {"resourceType": "ServiceProviderConfig", "location": f"{tenant_url}/ServiceProviderConfig"},
     }
 

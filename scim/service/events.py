@@ -40,6 +40,18 @@ DEFAULT_REDELIVERY_SECONDS = 300
 DEFAULT_SETTLE_SECONDS = 120
 MAX_POLL_ATTEMPTS = 10
 ENDPOINTS = {"User": "/Users", "Group": "/Groups"}
+# What set_claims issues (ServiceProviderConfig's securityEvents.eventUris, RFC 9967 section 4).
+EVENT_URIS = tuple(
+    EVENT_PREFIX + name
+    for name in (
+        "prov:create:notice",
+        "prov:put:notice",
+        "prov:patch:notice",
+        "prov:delete",
+        "prov:activate",
+        "prov:deactivate",
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ class TableEventStore:
             )
         ]
         for start in range(0, len(keys), MAX_TRANSACTION_OPERATIONS):
-            self._repository.delete_rows(tenant, keys[start : start + MAX_TRANSACTION_OPERATIONS])
+            self._repository.delete_batch(tenant, keys[start : start + MAX_TRANSACTION_OPERATIONS])
         return len(keys)
 
     def tenants_with_journal(self) -> list[str]:

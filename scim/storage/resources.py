@@ -57,8 +57,9 @@ MAX_JSON_CHUNKS = 30
 # at all: (100 operations per transaction - the group's touch - the journal row) / 3 operations per
 # added member: 32.
 ATOMIC_MEMBERSHIP_CHANGES = (MAX_TRANSACTION_OPERATIONS - 1 - JOURNAL_ROWS_PER_TRANSACTION) // 3
-# Rows a delete's cleanup removes per transaction, leaving room for its journal row.
-CLEANUP_ROWS_PER_TRANSACTION = MAX_TRANSACTION_OPERATIONS - JOURNAL_ROWS_PER_TRANSACTION
+# Memberships (two rows each) a delete's cleanup removes per transaction, leaving room for the
+# deletion marker and the journal row: 49, so a user in up to 49 groups is cleaned up in one.
+CLEANUP_PAIRS_PER_TRANSACTION = (MAX_TRANSACTION_OPERATIONS - 1 - JOURNAL_ROWS_PER_TRANSACTION) // 2
 RANGE_FILTER = "PartitionKey eq @tenant and RowKey ge @low and RowKey lt @high"
 AFTER_FILTER = "PartitionKey eq @tenant and RowKey gt @low and RowKey lt @high"
 SERVICE_PARTITION = "_service"
@@ -182,10 +183,14 @@ class TableResourceRepository:
         """Both rows of every membership of a deleted resource, then its marker (with the last batch)."""
         # A group's own members (mem) and, for any member, the groups it is in (mof); users have no mem rows.
         prefixes = [f"{kind}:{resource_id}:" for kind in (("mem", "mof") if resource_type == "Group" else ("mof",))]
-        pairs = {_membership_pair(key) for prefix in prefixes for key in self._keys_in_range(tenant, prefix)}
-        rows = [row for pair in sorted(pairs) for row in pair]
-        # Deleted in order, the marker last, so that an interrupted cleanup is found and finished.
-        self._delete_rows(tenant, [*rows, _deletion_key(resource_type, resource_id)], (resource_type, resource_id))
+        pairs = sorted({_membership_pair(key) for prefix in prefixes for key in self._keys_in_range(tenant, prefix)})
+        # Whole pairs per transaction (a retry finds a membership by the deleted resource's side only),
+        # the marker last, so that an interrupted cleanup is found and finished.
+        batches = [[row for pair in batch for row in pair] for batch in _batches(pairs, CLEANUP_PAIRS_PER_TRANSACTION)]
+        batches = batches or [[]]
+        batches[-1].append(_deletion_key(resource_type, resource_id))
+        for batch in batches:
+            self._delete_rows(tenant, batch, (resource_type, resource_id))
 
     def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
         return self._row_exists(tenant, _resource_key(resource_type, resource_id))
@@ -304,13 +309,17 @@ class TableResourceRepository:
         """Update at ``etag``; ``VersionConflict`` if it changed."""
         self._call(lambda: self._table.update_entity(entity, mode=mode, etag=etag, match_condition=condition))
 
-    def delete_rows(self, tenant: str, keys: Sequence[str]) -> None:
-        """Delete up to 100 rows in one transaction (missing ones one by one)."""
+    def delete_batch(self, tenant: str, keys: Sequence[str]) -> None:
+        """Delete up to 100 rows in one transaction, journaling nothing (the journal's own sweep)."""
         try:
             self._transact([("delete", {"PartitionKey": tenant, "RowKey": key}) for key in keys], [], first_index_at=0)
         except VersionConflict:
-            for key in keys:
-                self._call(lambda key=key: self._table.delete_entity(tenant, key))
+            self.delete_rows(tenant, keys)
+
+    def delete_rows(self, tenant: str, keys: Sequence[str]) -> None:
+        """Delete rows that may be missing, one by one (missing is no error), journaling nothing."""
+        for key in keys:
+            self._call(functools.partial(self._table.delete_entity, tenant, key))
 
     def query_range(
         self,
@@ -429,23 +438,19 @@ class TableResourceRepository:
     def _keys_in_range(self, tenant: str, prefix: str) -> list[str]:
         return [row["RowKey"] for row in self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey"])]
 
-    def _delete_rows(self, tenant: str, keys: list[str], deleted: tuple[str, str]) -> None:
-        """Delete rows of the deleted resource that may already be gone (a retried cleanup), 99 rows and
-        a journal row naming the groups that lost the resource as a member per transaction."""
+    def _delete_rows(self, tenant: str, batch: list[str], deleted: tuple[str, str]) -> None:
+        """Delete rows of a deleted resource that may already be gone (a retried cleanup) in one
+        transaction, with a journal row naming the groups that lost the resource as a member."""
         resource_type, resource_id = deleted
-        for batch in _batches(keys, CLEANUP_ROWS_PER_TRANSACTION):
-            # mem:<group>:<deleted id>: that group's members changed (a deleted group's own members did not).
-            groups = [key.split(":")[1] for key in batch if key.startswith("mem:") and key.endswith(f":{resource_id}")]
-            operations = [("delete", {"PartitionKey": tenant, "RowKey": key}) for key in batch]
-            if groups:
-                operations = with_journal_row(
-                    operations, tenant, "unlinked", resource_type, resource_id, removed=groups
-                )
-            try:
-                self._transact(operations, [], first_index_at=0)
-            except VersionConflict:
-                for key in batch:  # some were gone: delete one by one, where missing is no error
-                    self._call(functools.partial(self._table.delete_entity, tenant, key))
+        # mem:<group>:<deleted id>: that group's members changed (a deleted group's own members did not).
+        groups = [key.split(":")[1] for key in batch if key.startswith("mem:") and key.endswith(f":{resource_id}")]
+        operations = [("delete", {"PartitionKey": tenant, "RowKey": key}) for key in batch]
+        if groups:
+            operations = with_journal_row(operations, tenant, "unlinked", resource_type, resource_id, removed=groups)
+        try:
+            self._transact(operations, [], first_index_at=0)
+        except VersionConflict:
+            self.delete_rows(tenant, batch)  # some were gone: one by one, where missing is no error
 
     def _call(self, operation: Callable[[], T]) -> T:
         """Run one storage call; create the table on first use; translate Azure errors."""

@@ -15,6 +15,13 @@ def test_service_provider_config_is_readable_without_a_token(served, tenant: str
     assert json_of(response)["meta"]["location"] == f"{HOST}/scim/{tenant}/v2/ServiceProviderConfig"
 
 
+def test_service_provider_config_advertises_the_security_events_it_issues(served, tenant: str):
+    events = json_of(discovery_request(tenant, "/ServiceProviderConfig"))["securityEvents"]
+
+    assert events["asyncRequest"] == "none"
+    assert "urn:ietf:params:scim:event:prov:deactivate" in events["eventUris"]
+
+
 @pytest.mark.parametrize("path", ["/Schemas", "/ResourceTypes", "/ResourceTypes/User"])
 def test_other_discovery_routes_need_the_tenants_token(served, tenant: str, path: str):
     assert_scim_error(discovery_request(tenant, path), 401)

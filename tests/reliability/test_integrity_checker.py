@@ -35,7 +35,7 @@ def test_a_consistent_tenant_passes(populated, table: TableClient, tenant: str):
         (lambda t, p, u, g: t.upsert_entity({"PartitionKey": p, "RowKey": f"del:User:{u}"}), "unfinished"),
         (lambda t, p, u, g: t.upsert_entity({"PartitionKey": p, "RowKey": "junk"}), "no known kind"),
         (lambda t, p, u, g: delete_prefix(t, p, "jnl:"), "journal has no create"),
-        (lambda t, p, u, g: touch(t, p, f"res:User:{u}"), "its last journal row says"),
+        (lambda t, p, u, g: touch(t, p, f"res:User:{u}"), "which no journal row says"),
         (lambda t, p, u, g: delete_last_journal_row(t, p), "stored without its journal row"),
     ],
     ids=[
