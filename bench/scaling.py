@@ -8,7 +8,7 @@ Usage (Azurite running, e.g. via ./scripts/start-azurite)::
 
 Each case gets a local host (``SCIM_COUNT_STORAGE_REQUESTS=1``) on a fresh Azurite table. The
 directory is seeded in-process through the service layer (UserService.create, GroupService.patch
-in batches of 33 members), which is much faster than over HTTP; the measured requests then go
+in batches of 32 members), which is much faster than over HTTP; the measured requests then go
 over HTTP through the local host, one at a time, and every response says how many storage
 requests it took. The two user counts get a table each; both groups share one table, so that
 only the group's size differs. Prints storage requests and latency per operation and the
@@ -38,7 +38,7 @@ from scim.storage.resources import TableResourceRepository
 TENANT = "scale"
 COUNTING = {"SCIM_COUNT_STORAGE_REQUESTS": "1"}
 SEED_THREADS = 8
-SEED_BATCH = 33  # members per seeding PATCH: one transaction each
+SEED_BATCH = 32  # members per seeding PATCH: one transaction each (scim.storage.resources.ATOMIC_MEMBERSHIP_CHANGES)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,8 @@ from typing import Any, Protocol
 from scim.errors import InvalidSyntax, InvalidValue, ServiceUnavailable
 from scim.service.journal import key_time
 from scim.service.ports import VersionConflict
+
+logger = logging.getLogger(__name__)
 
 EVENT_PREFIX = "urn:ietf:params:scim:event:"
 SIGNING_LABEL = b"scim-events-set-signing"
@@ -149,6 +152,8 @@ class EventService:
 
     def _poll_once(self, tenant: str, issuer: str, credential: str, request: PollRequest) -> dict[str, Any]:
         state = self._store.poll_state(tenant)
+        for jti, error in request.errors.items():
+            logger.warning("Event reader of %s reports an error for SET %s: %.200s", tenant, jti, json.dumps(error))
         for jti in (*request.ack, *request.errors):
             state.pending.pop(jti, None)
         now = self._clock()

@@ -150,3 +150,36 @@ def test_deleting_a_user_notifies_the_groups_it_was_in(api, tenant, readers):
             (f"/Groups/{group['id']}", [EVENT + "prov:patch:notice"]),
         ]
     )
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_polling_n_new_events_costs_three_storage_requests(api, tenant, readers, request_counter, count):
+    users, _ = api
+    for number in range(count):
+        created(users, user_body(f"user{number}@example.com"))
+
+    cost, sets = request_counter.during(lambda: sets_of(tenant, readers[tenant], {"maxEvents": 100}))
+
+    assert (len(sets), cost) == (count, 3)  # the poll state, one range query of the journal, the state saved
+
+
+def test_acknowledging_without_polling_costs_two_storage_requests(api, tenant, readers, request_counter):
+    users, _ = api
+    created(users, user_body("alice@example.com"))
+    delivered = sets_of(tenant, readers[tenant])
+
+    cost = request_counter.sent_by(lambda: sets_of(tenant, readers[tenant], {"ack": list(delivered), "maxEvents": 0}))
+
+    assert cost == 2  # the poll state read and saved
+
+
+def test_a_redelivery_costs_one_point_read_per_event_more(api, tenant, readers, request_counter, clock):
+    users, _ = api
+    for number in range(3):
+        created(users, user_body(f"user{number}@example.com"))
+    sets_of(tenant, readers[tenant])
+    clock.advance(REDELIVERY_SECONDS)
+
+    cost, sets = request_counter.during(lambda: sets_of(tenant, readers[tenant]))
+
+    assert (len(sets), cost) == (3, 3 + 3)
