@@ -112,7 +112,7 @@ class TableResourceRepository:
         # One range query: the non-unique rows (the key, ':', an id) and, when the kind is not given,
         # the unique row too (the key itself).
         low = unique_key + ":" if unique is False else unique_key
-        rows = self._query_range(tenant, low, _after_prefix(unique_key + ":"), select=["ResourceId"])
+        rows = self.query_range(tenant, low, _after_prefix(unique_key + ":"), select=["ResourceId"])
         return [row["ResourceId"] for row in rows]
 
     def replace(
@@ -197,7 +197,7 @@ class TableResourceRepository:
 
     def members(self, tenant: str, group_id: str) -> list[Membership]:
         prefix = f"mem:{group_id}:"
-        rows = self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey", "MemberType"])
+        rows = self.query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey", "MemberType"])
         return [Membership(row["RowKey"][len(prefix) :], row["MemberType"]) for row in rows]
 
     def groups_of(self, tenant: str, member_id: str) -> list[str]:
@@ -205,7 +205,7 @@ class TableResourceRepository:
         return [key[len(prefix) :] for key in self._keys_in_range(tenant, prefix)]
 
     def groups_of_members_between(self, tenant: str, first_id: str, last_id: str) -> dict[str, list[str]]:
-        rows = self._query_range(tenant, f"mof:{first_id}:", _after_prefix(f"mof:{last_id}:"), select=["RowKey"])
+        rows = self.query_range(tenant, f"mof:{first_id}:", _after_prefix(f"mof:{last_id}:"), select=["RowKey"])
         groups: dict[str, list[str]] = {}
         for row in rows:
             _, member_id, group_id = row["RowKey"].split(":")
@@ -265,7 +265,7 @@ class TableResourceRepository:
 
     def list_ids(self, tenant: str, resource_type: str) -> list[str]:
         prefix = _resource_key(resource_type, "")
-        rows = self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey"])
+        rows = self.query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey"])
         return [row["RowKey"][len(prefix) :] for row in rows]
 
     def list_from(self, tenant: str, resource_type: str, first_id: str, limit: int) -> list[StoredResource]:
@@ -273,7 +273,7 @@ class TableResourceRepository:
             return []
         low = _resource_key(resource_type, first_id)
         high = _after_prefix(_resource_key(resource_type, ""))
-        rows = self._query_range(tenant, low, high, limit=limit)
+        rows = self.query_range(tenant, low, high, limit=limit)
         return [_resource_from_entity(row) for row in rows]
 
     def list_after(self, tenant: str, resource_type: str, after_id: str | None, limit: int) -> list[StoredResource]:
@@ -281,7 +281,7 @@ class TableResourceRepository:
             return []
         prefix = _resource_key(resource_type, "")
         low = prefix if after_id is None else _resource_key(resource_type, after_id)
-        rows = self._query_range(tenant, low, _after_prefix(prefix), limit=limit, after=after_id is not None)
+        rows = self.query_range(tenant, low, _after_prefix(prefix), limit=limit, after=after_id is not None)
         return [_resource_from_entity(row) for row in rows]
 
     def secret(self, name: str) -> bytes:
@@ -321,18 +321,6 @@ class TableResourceRepository:
         for key in keys:
             self._call(functools.partial(self._table.delete_entity, tenant, key))
 
-    def query_range(
-        self,
-        tenant: str,
-        low: str,
-        high: str,
-        *,
-        select: list[str] | None = None,
-        limit: int | None = None,
-        after: bool = False,
-    ) -> list[dict[str, Any]]:
-        return self._query_range(tenant, low, high, select=select, limit=limit, after=after)
-
     def partitions_with_prefix(self, low: str, high: str) -> list[str]:
         """The partitions holding a row with ``low <= RowKey < high``: a scan of the table's keys."""
 
@@ -363,7 +351,7 @@ class TableResourceRepository:
                 entity = {"Value": value}
         return base64.b64decode(entity["Value"])
 
-    def _query_range(
+    def query_range(
         self,
         tenant: str,
         low: str,
@@ -436,7 +424,7 @@ class TableResourceRepository:
             return False
 
     def _keys_in_range(self, tenant: str, prefix: str) -> list[str]:
-        return [row["RowKey"] for row in self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey"])]
+        return [row["RowKey"] for row in self.query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey"])]
 
     def _delete_rows(self, tenant: str, batch: list[str], deleted: tuple[str, str]) -> None:
         """Delete rows of a deleted resource that may already be gone (a retried cleanup) in one
