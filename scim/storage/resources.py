@@ -80,15 +80,7 @@ class TableResourceRepository:
     def insert(self, tenant: str, resource: StoredResource, indexes: Sequence[IndexEntry]) -> StoredResource:
         operations = [("create", _resource_entity(tenant, resource))]
         operations += [("create", _index_entity(tenant, resource, entry)) for entry in indexes]
-        operations = with_journal_row(
-            operations,
-            tenant,
-            "create",
-            resource.resource_type,
-            resource.id,
-            modified=resource.last_modified,
-            name_digest=_unique_name_digest(indexes),
-        )
+        operations = _with_resource_journal_row(operations, tenant, "create", resource, indexes)
         results = self._transact(operations, list(indexes), first_index_at=1)
         return dataclasses.replace(resource, version=results[0]["etag"])
 
@@ -141,15 +133,7 @@ class TableResourceRepository:
         ]
         operations += [("create", _index_entity(tenant, resource, entry)) for entry in added]
         operations += [("delete", {"PartitionKey": tenant, "RowKey": key}) for key in sorted(old_keys - new_keys)]
-        operations = with_journal_row(
-            operations,
-            tenant,
-            "replace",
-            resource.resource_type,
-            resource.id,
-            modified=resource.last_modified,
-            name_digest=_unique_name_digest(new_indexes),
-        )
+        operations = _with_resource_journal_row(operations, tenant, "replace", resource, new_indexes)
         results = self._transact(operations, added, first_index_at=1)
         return dataclasses.replace(resource, version=results[0]["etag"])
 
@@ -509,6 +493,21 @@ def _batches(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 def _resource_key(resource_type: str, resource_id: str) -> str:
     return f"res:{resource_type}:{resource_id}"
+
+
+def _with_resource_journal_row(
+    operations: list[Any], tenant: str, event: str, resource: StoredResource, indexes: Sequence[IndexEntry]
+) -> list[Any]:
+    """The journal row of a create or replace: the resource's new LastModified and name digest."""
+    return with_journal_row(
+        operations,
+        tenant,
+        event,
+        resource.resource_type,
+        resource.id,
+        modified=resource.last_modified,
+        name_digest=_unique_name_digest(indexes),
+    )
 
 
 def _unique_name_digest(indexes: Sequence[IndexEntry]) -> str | None:
