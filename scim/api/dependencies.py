@@ -8,11 +8,15 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scim.auth.tokens import TokenSource
 from scim.service.events import EventService
 from scim.service.groups import GroupService
 from scim.service.users import UserService
+
+if TYPE_CHECKING:
+    from scim.storage.events import TableEventStore
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,12 @@ def _from_settings() -> Dependencies:
         groups=GroupService(repository),
         events=events,
     )
+
+
+def journal_store_from_settings() -> TableEventStore:
+    """The journal of the table in settings, for the retention timer (no request dependencies)."""
+    from scim.storage.events import TableEventStore
+    from scim.storage.resources import TableResourceRepository
+    from scim.storage.tables import table_client_from_settings
+
+    return TableEventStore(TableResourceRepository(table_client_from_settings()))

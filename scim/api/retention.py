@@ -7,14 +7,17 @@ import logging
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from scim.storage.events import TableEventStore
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 30
+
+
+class JournalStore(Protocol):
+    def tenants_with_journal(self) -> list[str]: ...
+
+    def sweep(self, tenant: str, now: datetime, retention_days: int) -> int: ...
 
 
 def retention_days(environ: Mapping[str, str] = os.environ) -> int:
@@ -22,7 +25,7 @@ def retention_days(environ: Mapping[str, str] = os.environ) -> int:
     return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_RETENTION_DAYS
 
 
-def sweep_journals(store: TableEventStore, now: datetime, days: int) -> dict[str, int]:
+def sweep_journals(store: JournalStore, now: datetime, days: int) -> dict[str, int]:
     """Delete every tenant's journal rows older than ``days`` at ``now``; rows deleted per tenant."""
     swept = {tenant: store.sweep(tenant, now, days) for tenant in store.tenants_with_journal()}
     logger.info("Journal retention: %d rows older than %d days deleted", sum(swept.values()), days)
@@ -30,9 +33,6 @@ def sweep_journals(store: TableEventStore, now: datetime, days: int) -> dict[str
 
 
 def sweep_from_settings() -> dict[str, int]:
-    from scim.storage.events import TableEventStore
-    from scim.storage.resources import TableResourceRepository
-    from scim.storage.tables import table_client_from_settings
+    from scim.api.dependencies import journal_store_from_settings
 
-    store = TableEventStore(TableResourceRepository(table_client_from_settings()))
-    return sweep_journals(store, datetime.now(UTC), retention_days())
+    return sweep_journals(journal_store_from_settings(), datetime.now(UTC), retention_days())

@@ -38,7 +38,9 @@ EXPECTED_FUNCTIONS = {
     "resource_types": ("scim/{tenant}/v2/ResourceTypes", None),
     "resource_type": ("scim/{tenant}/v2/ResourceTypes/{id}", None),
     "unknown_route": ("scim/{*path}", None),
+    "events": ("scim/{tenant}/v2/Events", ["POST"]),
 }
+TIMER_FUNCTIONS = {"journal_retention": "0 17 3 * * *"}
 # Doctor warnings about the machine running it, not the app (no func, no local settings, ...);
 # app_insights: the doctor reads app settings from literal Bicep values only, and infra/ sets
 # APPLICATIONINSIGHTS_CONNECTION_STRING from the resource (test_bicep_structure checks it).
@@ -73,19 +75,34 @@ def http_trigger(function: dict) -> dict:
     return trigger
 
 
+def http_functions(listing: dict) -> list[dict]:
+    return [f for f in listing["functions"] if any(b["type"] == "httpTrigger" for b in f["bindings"])]
+
+
 def test_worker_indexes_every_function_with_its_route_methods_and_anonymous_auth(worker_listing):
     indexed = {
         function["name"]: (http_trigger(function)["route"], http_trigger(function).get("methods"))
-        for function in worker_listing["functions"]
+        for function in http_functions(worker_listing)
     }
 
     assert "azure-functions-runtime" in worker_listing["indexer"]
     assert indexed == EXPECTED_FUNCTIONS
-    assert {http_trigger(function)["authLevel"] for function in worker_listing["functions"]} == {"ANONYMOUS"}
+    assert {http_trigger(function)["authLevel"] for function in http_functions(worker_listing)} == {"ANONYMOUS"}
 
 
-def test_every_function_takes_the_request_as_req_and_returns_the_http_response(worker_listing):
-    for function in worker_listing["functions"]:
+def test_worker_indexes_the_journal_retention_timer_with_its_schedule(worker_listing):
+    timers = {
+        function["name"]: binding["schedule"]
+        for function in worker_listing["functions"]
+        for binding in function["bindings"]
+        if binding["type"] == "timerTrigger"
+    }
+
+    assert timers == TIMER_FUNCTIONS
+
+
+def test_every_http_function_takes_the_request_as_req_and_returns_the_http_response(worker_listing):
+    for function in http_functions(worker_listing):
         directions = {(binding["name"], binding["type"], binding["direction"]) for binding in function["bindings"]}
         assert directions == {("req", "httpTrigger", "IN"), ("$return", "http", "OUT")}, function["name"]
 
