@@ -20,7 +20,15 @@ import azure.functions as func
 from scim.api import dependencies
 from scim.auth.records import is_tenant_slug
 from scim.auth.tokens import authenticate
-from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, ScimError, ServiceUnavailable
+from scim.errors import (
+    InvalidSyntax,
+    InvalidValue,
+    NotFound,
+    PayloadTooLarge,
+    ScimError,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from scim.models.base import value_in_any_case
 from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
 from scim.platform import request_count
@@ -360,11 +368,15 @@ def _call_for(request: func.HttpRequest, service_of: Callable[[], S], public: bo
     tenant = request.route_params.get("tenant", "")
     if not is_tenant_slug(tenant):
         raise NotFound("no such tenant")
+    tenant_url = _tenant_url(request)
     if not public:
-        authenticate(tenant, request.headers.get("Authorization"), dependencies.current().tokens)
+        served = dependencies.current()
+        authenticate(
+            tenant, request.headers.get("Authorization"), served.tokens, tenant_url=tenant_url, oauth=served.oauth
+        )
     if len(request.get_body() or b"") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    return Call(request, tenant, _tenant_url(request), service_of())
+    return Call(request, tenant, tenant_url, service_of())
 
 
 def _tenant_url(request: func.HttpRequest) -> str:
@@ -386,7 +398,9 @@ def _error_reply(error: ScimError) -> Reply:
     if error.scim_type:
         body["scimType"] = error.scim_type
     headers = {}
-    if error.status == 401:
+    if isinstance(error, Unauthorized) and error.bearer_error:
+        headers["WWW-Authenticate"] = f'Bearer realm="SCIM", error="{error.bearer_error}"'
+    elif error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
     if isinstance(error, ServiceUnavailable):
         headers["Retry-After"] = str(error.retry_after_seconds)

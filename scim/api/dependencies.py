@@ -5,12 +5,17 @@ Tests replace them with ``override``; nothing Azure is built until a request nee
 
 from __future__ import annotations
 
+import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scim.auth.tokens import TokenSource
 from scim.service.groups import GroupService
 from scim.service.users import UserService
+
+if TYPE_CHECKING:
+    from scim.auth.oauth import OAuthServer
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,21 @@ class Dependencies:
     tokens: TokenSource
     users: UserService
     groups: GroupService
+    # The token endpoint and access-token check; None: built from settings over ``tokens`` on first use.
+    oauth_server: OAuthServer | None = None
+    _built: dict[str, OAuthServer] = field(default_factory=dict, compare=False, repr=False)
+
+    def oauth(self) -> OAuthServer:
+        """The OAuth server (its signing keys and throttle are made once, on first use)."""
+        if self.oauth_server is not None:
+            return self.oauth_server
+        with _lock:
+            if "oauth" not in self._built:
+                from scim.auth.oauth import OAuthServer
+                from scim.auth.signing_keys import signing_keys_from_settings
+
+                self._built["oauth"] = OAuthServer(self.tokens, signing_keys_from_settings(os.environ))
+            return self._built["oauth"]
 
 
 _lock = threading.Lock()

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scim.auth.records import NO_CREDENTIALS, TenantCredentials
+from scim.auth.throttle import TokenBucket
 from scim.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class TenantCache:
         # Striped, so that a slow read of one tenant does not hold up the others.
         self._read_locks = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
         self._unavailable_until = -math.inf
-        self._new_reads = _TokenBucket(new_reads_per_second, clock)
+        self._new_reads = TokenBucket(new_reads_per_second, clock)
 
     def get(self, tenant: str) -> TenantCredentials:
         """The tenant's record, read again once it is ``ttl`` old."""
@@ -157,24 +158,3 @@ class TenantCache:
 
     def _retry_after(self) -> int:
         return max(1, math.ceil(self._unavailable_until - self._clock()))
-
-
-class _TokenBucket:
-    """Allows ``rate`` events per second on average, in bursts of up to ``rate`` events."""
-
-    def __init__(self, rate: float, clock: Callable[[], float]):
-        self._rate = rate
-        self._clock = clock
-        self._tokens = rate
-        self._updated = clock()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self._rate, self._tokens + (now - self._updated) * self._rate)
-            self._updated = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True

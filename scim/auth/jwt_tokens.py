@@ -1,10 +1,19 @@
-"""JWTs that Microsoft Entra's provisioning service sends when a job's Secret Token is left blank.
+"""JWTs that Microsoft Entra issues: the tokens its provisioning service sends when a job's Secret
+Token is left blank, and the assertions it presents to the token endpoint under workload identity
+federation.
 
-Rules: signed with RS256 by a key of the issuing Entra tenant's key set (JWKS, fetched from
-``SCIM_ENTRA_JWKS_URL`` and cached); issuer ``https://sts.windows.net/<entra tenant id>/``;
-audience ``SCIM_ENTRA_AUDIENCE`` (the application template id of every non-gallery app);
-``exp`` and ``nbf`` required and checked with 60 seconds of leeway. Imported only when a tenant
-configured for Entra tokens presents one.
+Rules: signed with RS256 by a key of the issuing Entra tenant's key set (JWKS, fetched and
+cached); ``exp`` and ``nbf`` required and checked with 60 seconds of leeway.
+
+- Provisioning tokens: keys from ``SCIM_ENTRA_JWKS_URL``; issuer
+  ``https://sts.windows.net/<entra tenant id>/``; audience ``SCIM_ENTRA_AUDIENCE`` (the
+  application template id of every non-gallery app).
+- Federation assertions (RFC 7523 section 3): keys from ``SCIM_ENTRA_ASSERTION_JWKS_URL`` (Entra's
+  v2.0 key set); issuer ``https://login.microsoftonline.com/<entra tenant id>/v2.0``; the audience
+  and, when configured, the subject the tenant's federation names (AzureAD/SCIMReferenceCode,
+  Workload-Identity-Federation-for-SCIM-Provisioning.md: iss, sub, aud).
+
+Imported only when a tenant configured for either presents one.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ logger = logging.getLogger(__name__)
 # The application template id Entra puts in the audience of tokens for non-gallery apps.
 NON_GALLERY_AUDIENCE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 DEFAULT_JWKS_URL = "https://login.microsoftonline.com/{tenant_id}/discovery/keys"
+DEFAULT_ASSERTION_JWKS_URL = "https://login.microsoftonline.com/{tenant_id}/discovery/v2.0/keys"
 LEEWAY_SECONDS = 60
 # Entra's signing keys change rarely and with notice; an unknown key id forces a refetch anyway
 # (at most once per cooldown, so made-up key ids cannot make us hammer the endpoint).
@@ -50,17 +60,31 @@ class EntraTokenVerifier:
         Raises ``ServiceUnavailable`` when the signing keys cannot be fetched: that says nothing
         about the token, and a 401 would make Entra quarantine the provisioning job.
         """
+        return self._valid(token, entra_tenant_id, f"https://sts.windows.net/{entra_tenant_id}/", self._audience)
+
+    def verify_assertion(self, token: str, entra_tenant_id: str, audience: str, subject: str | None) -> bool:
+        """True when ``token`` is an assertion of ``entra_tenant_id`` for ``audience`` (and ``subject``).
+
+        Raises ``ServiceUnavailable`` when the signing keys cannot be fetched.
+        """
+        issuer = f"https://login.microsoftonline.com/{entra_tenant_id}/v2.0"
+        return self._valid(token, entra_tenant_id, issuer, audience, subject)
+
+    def _valid(self, token: str, entra_tenant_id: str, issuer: str, audience: str, subject: str | None = None) -> bool:
         try:
             key = self._key_set(entra_tenant_id).get_signing_key_from_jwt(token)
-            jwt.decode(
+            claims = jwt.decode(
                 token,
                 key.key,
                 algorithms=ALGORITHMS,
-                audience=self._audience,
-                issuer=f"https://sts.windows.net/{entra_tenant_id}/",
+                audience=audience,
+                issuer=issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "nbf", "iss", "aud"]},
+                options={"require": ["exp", "nbf", "iss", "aud"] + (["sub"] if subject else [])},
             )
+            if subject is not None and claims.get("sub") != subject:
+                logger.info("Entra token rejected: InvalidSubjectError")
+                return False
         except jwt.PyJWKClientConnectionError as problem:
             logger.warning("Signing keys of Entra tenant %s cannot be fetched: %s", entra_tenant_id, problem)
             raise ServiceUnavailable("the token signing keys are unavailable; retry later") from None
@@ -81,6 +105,12 @@ class EntraTokenVerifier:
                     cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS,
                 )
             return self._key_sets[url]
+
+
+@functools.cache
+def assertion_verifier_from_settings() -> EntraTokenVerifier:
+    """The shared verifier of federation assertions, keys from ``SCIM_ENTRA_ASSERTION_JWKS_URL``."""
+    return EntraTokenVerifier(os.environ.get("SCIM_ENTRA_ASSERTION_JWKS_URL") or DEFAULT_ASSERTION_JWKS_URL)
 
 
 @functools.cache
