@@ -74,6 +74,23 @@ def resource_type(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.resource_type(req)
 
 
+# OAuth 2.0 token endpoint of a tenant (RFC 6749 section 3.2; docs/oauth.md). Every method reaches it,
+# so that others get an OAuth error, not a SCIM 404.
+@app.route(route="scim/{tenant}/v2/oauth2/token")
+def oauth_token(req: func.HttpRequest) -> func.HttpResponse:
+    from scim.api import oauth_endpoint
+
+    return oauth_endpoint.token(req)
+
+
+# Its metadata (RFC 8414 section 3.1: the well-known path goes before the issuer's path).
+@app.route(route=".well-known/oauth-authorization-server/scim/{tenant}/v2", methods=["GET"])
+def oauth_metadata(req: func.HttpRequest) -> func.HttpResponse:
+    from scim.api import oauth_endpoint
+
+    return oauth_endpoint.metadata(req)
+
+
 # Lowest precedence (a catch-all): every other path under /scim gets a SCIM 404 body.
 @app.route(route="scim/{*path}")
 def unknown_route(req: func.HttpRequest) -> func.HttpResponse:

@@ -321,11 +321,11 @@ def _serve(
         with request_count.counting() as count:
             reply = _reply_to(request, service_of, handlers, public)
         reply.headers[request_count.HEADER] = str(count())
-    _log_outcome(request, reply)
+    log_outcome(request, reply.status)
     return _http_response(reply)
 
 
-def _log_outcome(request: func.HttpRequest, reply: Reply) -> None:
+def log_outcome(request: func.HttpRequest, status: int) -> None:
     """One line per request, which the workbook and alert rules of infra/modules/operations.bicep parse:
     ``SCIM request tenant=acme operation=PATCH Users/{id} status=200``. Ids, query strings and
     anything but a slug as tenant are left out: they may carry personal data."""
@@ -338,7 +338,7 @@ def _log_outcome(request: func.HttpRequest, reply: Reply) -> None:
         "SCIM request tenant=%s operation=%s status=%d",
         tenant if is_tenant_slug(tenant) else "-",
         operation,
-        reply.status,
+        status,
     )
 
 
@@ -368,7 +368,7 @@ def _call_for(request: func.HttpRequest, service_of: Callable[[], S], public: bo
     tenant = request.route_params.get("tenant", "")
     if not is_tenant_slug(tenant):
         raise NotFound("no such tenant")
-    tenant_url = _tenant_url(request)
+    tenant_url = tenant_url_of(request)
     if not public:
         served = dependencies.current()
         authenticate(
@@ -379,7 +379,7 @@ def _call_for(request: func.HttpRequest, service_of: Callable[[], S], public: bo
     return Call(request, tenant, tenant_url, service_of())
 
 
-def _tenant_url(request: func.HttpRequest) -> str:
+def tenant_url_of(request: func.HttpRequest) -> str:
     """The Tenant URL this request was sent under: ``<scheme>://<host>[/prefix]/scim/<tenant>/v2``."""
     parts = urlsplit(request.url)
     match = TENANT_URL_PATTERN.match(parts.path)
