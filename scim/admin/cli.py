@@ -15,17 +15,20 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
-from scim.auth.records import InvalidRecord, TenantCredentials, is_tenant_slug
+from scim.auth.client_secrets import DEFAULT_SECRET_DAYS, MAX_SECRET_DAYS, MIN_SECRET_DAYS, new_client_id, new_secret
+from scim.auth.records import ClientSecret, Federation, InvalidRecord, TenantCredentials, is_tenant_slug
 from scim.platform.credentials import azure_credential
 from scim.platform.local_settings import FILE_NAME, UnreadableSettings, settings_values
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7071"
 DEFAULT_SETTINGS_FILE = FILE_NAME
 TOKEN_BYTES = 32  # 256 bits
+MAX_CLIENT_SECRETS = 2  # the current one and the next, during a rotation
 
 SecretClientFactory = Callable[[str, str], Any]
 
@@ -117,6 +120,112 @@ def _revoke(args: argparse.Namespace, store: TenantStore) -> None:
     _note("Its data stays in storage; create-tenant gives it a new token.")
 
 
+def _create_oauth_client(args: argparse.Namespace, store: TenantStore) -> None:
+    """A new OAuth client of the tenant (created if need be), with one secret; prints what Entra needs."""
+    credentials = store.read(args.tenant) or TenantCredentials()
+    client_id = new_client_id()
+    secret, stored = _new_secret(args.days)
+    updated = _with_lifetime(credentials.with_client(client_id, (stored,)), args.token_lifetime_minutes)
+    store.write(args.tenant, updated)
+    store.add_signing_key(only_if_none=True)
+    _print_endpoints(args)
+    print(f"Client Identifier: {client_id}")
+    print(f"Client Secret:     {secret}")
+    _note(f"Secret {stored.id} of client {client_id} expires {_date(stored.expires)}. It is not shown again.")
+    _note(f"Access tokens live {updated.token_lifetime_seconds // 60} minutes. {store.applies}")
+
+
+def _add_client_secret(args: argparse.Namespace, store: TenantStore) -> None:
+    """A second secret for a client, accepted along with the first (rotation without downtime)."""
+    credentials = _existing(store, args.tenant)
+    secrets = _client(credentials, args.tenant, args.client_id)
+    if len(secrets) >= MAX_CLIENT_SECRETS:
+        raise AdminError(f"client {args.client_id} has {len(secrets)} secrets; remove one with remove-client-secret")
+    secret, stored = _new_secret(args.days)
+    store.write(args.tenant, credentials.with_client(args.client_id, (*secrets, stored)))
+    print(f"Client Secret: {secret}")
+    _note(f"Secret {stored.id} added; client {args.client_id} accepts {len(secrets) + 1} secrets. {store.applies}")
+    _note("Paste it into Entra's Client Secret, Test Connection and Save; then remove the old one with")
+    _note(f"  python -m scim.admin remove-client-secret {args.tenant} {args.client_id} {secrets[0].id}")
+
+
+def _remove_client_secret(args: argparse.Namespace, store: TenantStore) -> None:
+    credentials = _existing(store, args.tenant)
+    secrets = _client(credentials, args.tenant, args.client_id)
+    kept = tuple(secret for secret in secrets if secret.id != args.secret_id)
+    if len(kept) == len(secrets):
+        known = ", ".join(secret.id for secret in secrets)
+        raise AdminError(f"client {args.client_id} has no secret {args.secret_id} (it has: {known})")
+    if not kept:
+        raise AdminError(f"that is the last secret of client {args.client_id}; use remove-oauth-client to remove it")
+    store.write(args.tenant, credentials.with_client(args.client_id, kept))
+    _note(f"Secret {args.secret_id} removed: no new token is issued for it. {store.applies}")
+
+
+def _remove_oauth_client(args: argparse.Namespace, store: TenantStore) -> None:
+    credentials = _existing(store, args.tenant)
+    _client(credentials, args.tenant, args.client_id)
+    store.write(args.tenant, credentials.with_client(args.client_id, None))
+    _note(f"Client {args.client_id} removed: its secrets and the access tokens issued to it stop working.")
+    _note(store.applies)
+
+
+def _enable_federation(args: argparse.Namespace, store: TenantStore) -> None:
+    """Workload identity federation: Entra's assertions authenticate the client; no secret exists."""
+    credentials = store.read(args.tenant) or TenantCredentials()
+    client_id = credentials.federation.client_id if credentials.federation else new_client_id()
+    try:
+        federation = Federation(client_id, args.entra_tenant_id, args.audience, args.subject)
+        updated = TenantCredentials.from_json({**credentials.to_json(), "federation": federation.to_json()})
+    except InvalidRecord as problem:
+        raise AdminError(str(problem)) from None
+    store.write(args.tenant, _with_lifetime(updated, args.token_lifetime_minutes))
+    store.add_signing_key(only_if_none=True)
+    _print_endpoints(args)
+    print(f"Client Identifier: {client_id}")
+    _note(f"Tenant {args.tenant} accepts assertions of Entra tenant {args.entra_tenant_id} for audience")
+    _note(f"{args.audience}" + (f" and subject {args.subject}" if args.subject else " (any subject)") + ".")
+    _note(store.applies)
+
+
+def _rotate_signing_key(args: argparse.Namespace, store: TenantStore) -> None:
+    store.add_signing_key(only_if_none=False)
+    _note("A new signing key signs access tokens from now on; tokens signed before stay valid until they expire.")
+    _note(store.applies)
+
+
+def _client(credentials: TenantCredentials, tenant: str, client_id: str) -> tuple[ClientSecret, ...]:
+    secrets = credentials.client_secrets(client_id)
+    if secrets is None:
+        raise AdminError(f"tenant {tenant} has no OAuth client {client_id}")
+    return secrets
+
+
+def _new_secret(days: int) -> tuple[str, ClientSecret]:
+    if not MIN_SECRET_DAYS <= days <= MAX_SECRET_DAYS:
+        raise AdminError(f"--days must be from {MIN_SECRET_DAYS} to {MAX_SECRET_DAYS}")
+    return new_secret(days)
+
+
+def _with_lifetime(credentials: TenantCredentials, minutes: int | None) -> TenantCredentials:
+    if minutes is None:
+        return credentials
+    try:
+        return TenantCredentials.from_json({**credentials.to_json(), "tokenLifetimeSeconds": minutes * 60})
+    except InvalidRecord as problem:
+        raise AdminError(str(problem)) from None
+
+
+def _print_endpoints(args: argparse.Namespace) -> None:
+    tenant_url = f"{args.base_url.rstrip('/')}/scim/{args.tenant}/v2"
+    print(f"Tenant URL:        {tenant_url}")
+    print(f"Token Endpoint:    {tenant_url}/oauth2/token")
+
+
+def _date(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).date().isoformat()
+
+
 def _list(args: argparse.Namespace, store: TenantStore) -> None:
     states = store.states()
     for tenant, state in states.items():
@@ -199,5 +308,46 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         subcommand.add_argument("tenant", type=_tenant)
         subcommand.set_defaults(command=command)
 
-    commands.add_parser("list", help="list tenants and their states (never tokens)").set_defaults(command=_list)
+    commands.add_parser("list", help="list tenants and what they accept (never a secret)").set_defaults(command=_list)
+
+    lifetime_help = "lifetime of the tenant's access tokens, 60 to 360 minutes (default: 60)"
+    days_help = f"days until the secret expires, {MIN_SECRET_DAYS} to {MAX_SECRET_DAYS} (default {DEFAULT_SECRET_DAYS})"
+    create_client = commands.add_parser(
+        "create-oauth-client", help="an OAuth 2.0 client (client credentials); print its id and secret"
+    )
+    create_client.add_argument("tenant", type=_tenant)
+    create_client.add_argument("--days", type=int, default=DEFAULT_SECRET_DAYS, help=days_help)
+    create_client.add_argument("--token-lifetime-minutes", type=int, help=lifetime_help)
+    create_client.set_defaults(command=_create_oauth_client)
+
+    add_secret = commands.add_parser("add-client-secret", help="a second secret for a client, for rotation")
+    add_secret.add_argument("tenant", type=_tenant)
+    add_secret.add_argument("client_id")
+    add_secret.add_argument("--days", type=int, default=DEFAULT_SECRET_DAYS, help=days_help)
+    add_secret.set_defaults(command=_add_client_secret)
+
+    remove_secret = commands.add_parser("remove-client-secret", help="stop accepting one secret of a client")
+    remove_secret.add_argument("tenant", type=_tenant)
+    remove_secret.add_argument("client_id")
+    remove_secret.add_argument("secret_id")
+    remove_secret.set_defaults(command=_remove_client_secret)
+
+    remove_client = commands.add_parser("remove-oauth-client", help="remove a client and its tokens' validity")
+    remove_client.add_argument("tenant", type=_tenant)
+    remove_client.add_argument("client_id")
+    remove_client.set_defaults(command=_remove_oauth_client)
+
+    federation = commands.add_parser(
+        "enable-federation", help="accept Entra-issued assertions (workload identity federation, RFC 7523)"
+    )
+    federation.add_argument("tenant", type=_tenant)
+    federation.add_argument("--entra-tenant-id", required=True, help="the Entra tenant that issues the assertions")
+    federation.add_argument("--audience", required=True, help="the aud the assertions carry (Entra shows it)")
+    federation.add_argument("--subject", help="the sub the assertions carry (Entra shows it); any when left out")
+    federation.add_argument("--token-lifetime-minutes", type=int, help=lifetime_help)
+    federation.set_defaults(command=_enable_federation)
+
+    commands.add_parser(
+        "rotate-signing-key", help="sign access tokens with a new key; earlier tokens stay valid until they expire"
+    ).set_defaults(command=_rotate_signing_key)
     return parser
