@@ -169,9 +169,23 @@ def root_search(request: func.HttpRequest) -> func.HttpResponse:
 
 
 def service_provider_config(request: func.HttpRequest) -> func.HttpResponse:
-    """/ServiceProviderConfig (RFC 7644 section 4): readable without a token."""
-    handlers = {"GET": lambda call: Reply(200, discovery.service_provider_config(call.tenant_url))}
+    """/ServiceProviderConfig (RFC 7644 section 4): readable without a token. The calling tenant is
+    known only when the request carries credentials it accepts: then its own authentication
+    schemes are listed, else every scheme the service offers (a tenant's are not public)."""
+    handlers = {"GET": lambda call: Reply(200, discovery.service_provider_config(call.tenant_url, _methods(call)))}
     return _serve(request, _no_service, handlers, public=True)
+
+
+def _methods(call: Call[None]) -> tuple[str, ...] | None:
+    authorization = call.request.headers.get("Authorization")
+    if not authorization:
+        return None
+    served = dependencies.current()
+    try:
+        authenticate(call.tenant, authorization, served.tokens, tenant_url=call.tenant_url, oauth=served.oauth)
+    except Unauthorized:
+        return None
+    return served.tokens.credentials_for(call.tenant).methods
 
 
 def schemas(request: func.HttpRequest) -> func.HttpResponse:

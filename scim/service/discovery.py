@@ -31,8 +31,39 @@ EXTENSION_DESCRIPTIONS = {
 }
 
 
-def service_provider_config(tenant_url: str) -> dict[str, Any]:
-    """RFC 7643 section 5: what this service provider implements, and nothing more."""
+BEARER_SCHEME = {
+    "type": "oauthbearertoken",
+    "name": "OAuth Bearer Token",
+    "description": "The tenant's Secret Token, sent as 'Authorization: Bearer <token>'",
+    "specUri": "https://www.rfc-editor.org/info/rfc6750",
+}
+OAUTH2_SCHEME = {
+    "type": "oauth2",
+    "name": "OAuth 2.0 client credentials",
+    "description": "An access token from the Token Endpoint {Tenant URL}/oauth2/token (client secret or"
+    " an Entra-issued client assertion), sent as 'Authorization: Bearer <token>'",
+    "specUri": "https://www.rfc-editor.org/info/rfc6749",
+}
+# Which scheme each of a tenant's methods (scim.auth.records.TenantCredentials.methods) is.
+SCHEME_OF_METHOD = {
+    "bearer": BEARER_SCHEME,
+    "entra": BEARER_SCHEME,
+    "oauth": OAUTH2_SCHEME,
+    "federation": OAUTH2_SCHEME,
+}
+
+
+def authentication_schemes(methods: tuple[str, ...] | None) -> list[dict[str, Any]]:
+    """The schemes a tenant accepts; every scheme the service offers when the caller is not known
+    (``None``), so that an unauthenticated reader learns nothing about a tenant. The first is primary."""
+    schemes = [BEARER_SCHEME, OAUTH2_SCHEME] if methods is None else [SCHEME_OF_METHOD[method] for method in methods]
+    unique = [scheme for index, scheme in enumerate(schemes) if scheme not in schemes[:index]]
+    return [{**scheme, "primary": index == 0} for index, scheme in enumerate(unique)]
+
+
+def service_provider_config(tenant_url: str, methods: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """RFC 7643 section 5: what this service provider implements, and nothing more; the
+    authentication schemes of the calling tenant (``methods``) when it is known."""
     return {
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
         "patch": {"supported": True},
@@ -49,15 +80,7 @@ def service_provider_config(tenant_url: str) -> dict[str, Any]:
             "defaultPageSize": DEFAULT_PAGE_SIZE,
             "maxPageSize": MAX_PAGE_SIZE,
         },
-        "authenticationSchemes": [
-            {
-                "type": "oauthbearertoken",
-                "name": "OAuth Bearer Token",
-                "description": "The tenant's Secret Token, sent as 'Authorization: Bearer <token>'",
-                "specUri": "https://www.rfc-editor.org/info/rfc6750",
-                "primary": True,
-            }
-        ],
+        "authenticationSchemes": authentication_schemes(methods),
         "meta": {"resourceType": "ServiceProviderConfig", "location": f"{tenant_url}/ServiceProviderConfig"},
     }
 

@@ -536,3 +536,24 @@ def test_metadata_names_the_issuer_and_token_endpoint(oauth_host, tenant):
     assert status == 200
     assert (body["issuer"], body["token_endpoint"]) == (tenant.tenant_url.lower(), tenant.token_url.lower())
     assert "client_credentials" in body["grant_types_supported"]
+
+
+# --- ServiceProviderConfig (RFC 7643 section 5) ----------------------------------------------
+
+
+def schemes(tenant: Tenant, token: str | None) -> list[str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    status, _, body = http("GET", tenant.tenant_url + "/ServiceProviderConfig", headers=headers)
+    assert status == 200
+    return [scheme["type"] for scheme in body["authenticationSchemes"]]
+
+
+def test_service_provider_config_lists_the_calling_tenants_schemes(tenant):
+    assert schemes(tenant, token_for(tenant)) == ["oauth2"]
+
+
+def test_service_provider_config_lists_every_scheme_to_an_unknown_caller(oauth_host, tenant):
+    bearer = Tenant(oauth_host.bearer_tenant, "", None, f"{oauth_host.base_url}/scim/{oauth_host.bearer_tenant}/v2")
+
+    assert schemes(tenant, None) == schemes(bearer, None) == ["oauthbearertoken", "oauth2"]
+    assert schemes(bearer, oauth_host.bearer_token) == ["oauthbearertoken"]
