@@ -36,7 +36,9 @@ class Dependencies:
                 from scim.auth.oauth import OAuthServer
                 from scim.auth.signing_keys import signing_keys_from_settings
 
-                self._built["oauth"] = OAuthServer(self.tokens, signing_keys_from_settings(os.environ))
+                bench_lifetime = int(os.environ.get("SCIM_OAUTH_BENCH_TOKEN_SECONDS") or 0) or None
+                keys = signing_keys_from_settings(os.environ)
+                self._built["oauth"] = OAuthServer(self.tokens, keys, lifetime_override=bench_lifetime)
             return self._built["oauth"]
 
 

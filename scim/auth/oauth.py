@@ -101,7 +101,12 @@ class OAuthServer:
         assertions: EntraTokenVerifier | None = None,
         throttle: FailedAuthentications | None = None,
         clock: Callable[[], float] = time.time,
+        *,
+        lifetime_override: int | None = None,
     ):
+        """``lifetime_override`` (``SCIM_OAUTH_BENCH_TOKEN_SECONDS``, benchmarks only) replaces every
+        tenant's token lifetime, so that a short run sees tokens expire and be refreshed."""
+        self._lifetime_override = lifetime_override
         self._tokens = tokens
         self._keys = keys
         self._assertions = assertions
@@ -121,7 +126,7 @@ class OAuthServer:
             client_id = self._grant_client(tenant, credentials, request)
         else:
             client_id = self._authenticated_client(tenant, credentials, request)
-        return self._token(tenant_url, client_id, credentials.token_lifetime_seconds)
+        return self._token(tenant_url, client_id, self._lifetime_override or credentials.token_lifetime_seconds)
 
     def _authenticated_client(self, tenant: str, credentials: TenantCredentials, request: TokenRequest) -> str:
         methods = [
