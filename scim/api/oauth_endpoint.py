@@ -78,6 +78,7 @@ def token(request: func.HttpRequest) -> func.HttpResponse:
 def metadata(request: func.HttpRequest) -> func.HttpResponse:
     """RFC 8414 section 3: the token endpoint's metadata, for the issuer ``{Tenant URL}``."""
     tenant = request.route_params.get("tenant", "")
+    body: dict[str, Any]
     if request.method.upper() != "GET" or not is_tenant_slug(tenant):
         status, body = 404, {"error": "not_found"}
     else:

@@ -150,11 +150,11 @@ class OAuthServer:
                 raise OAuthError(
                     "invalid_request", f"client_assertion_type must be {JWT_BEARER_ASSERTION}, with client_assertion"
                 )
-            client_id = self._federated_client(tenant, credentials, request.client_id, request.client_assertion)
-            if client_id is None:
+            federated = self._federated_client(tenant, credentials, request.client_id, request.client_assertion)
+            if federated is None:
                 self._failed(tenant, request.client_id or "-")
                 raise OAuthError("invalid_client", "the client assertion is not valid for this tenant", 401)
-            return client_id
+            return federated
         self._failed(tenant, request.client_id or "-")
         raise OAuthError("invalid_client", "client authentication is required", 401)
 
