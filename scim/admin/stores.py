@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from scim.auth.records import InvalidRecord, TenantCredentials, secret_name, tenant_of_secret
-from scim.platform.local_settings import UnreadableSettings, read_settings, values_of
 from scim.auth.signing_keys import SETTING as SIGNING_KEYS_SETTING
 from scim.auth.signing_keys import SIGNING_KEY_SECRET, key_from_json, key_to_json, new_key, retained
+from scim.platform.local_settings import UnreadableSettings, read_settings, values_of
 
 STATE_TAG = "scim-state"
 

@@ -20,7 +20,7 @@ from scim.auth.oauth import OAuthServer
 from scim.auth.records import NO_CREDENTIALS, TenantCredentials
 from scim.auth.signing_keys import KeyVaultSigningKeys, SettingsSigningKeys, key_to_json, new_key
 from tests.auth.test_signing_keys import VersionedVault
-from tests.auth_fakes import FakeClock, FakeVault
+from tests.support.auth_fakes import FakeClock, FakeVault
 
 HOST = "https://scim.example.net"
 

@@ -19,7 +19,7 @@ from scim.auth.signing_keys import (
     new_key,
 )
 from scim.errors import ServiceUnavailable
-from tests.auth_fakes import FakeClock
+from tests.support.auth_fakes import FakeClock
 
 
 class VersionedVault:

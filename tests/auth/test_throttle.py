@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scim.auth.throttle import FailedAuthentications
-from tests.auth_fakes import FakeClock
+from tests.support.auth_fakes import FakeClock
 
 
 def test_failures_within_the_burst_are_not_throttled(clock: FakeClock):
