@@ -95,9 +95,17 @@ class KeyVaultStore:
         return dict(sorted(states.items()))
 
     def add_signing_key(self, *, only_if_none: bool) -> bool:
-        if only_if_none:
-            return False  # the function app creates the first key itself, on first use
+        # Made here when there is none, with the administrator's write permission, so that the
+        # function app's identity can stay a Secrets User (it creates the first key only if none exists).
+        from azure.core.exceptions import ResourceNotFoundError
+
         with self._failures_reported():
+            if only_if_none:
+                try:
+                    self._client.get_secret(SIGNING_KEY_SECRET)
+                    return False
+                except ResourceNotFoundError:
+                    pass
             self._client.set_secret(
                 SIGNING_KEY_SECRET, json.dumps(key_to_json(new_key())), content_type="application/json"
             )

@@ -388,7 +388,9 @@ def test_rotate_signing_key_keeps_the_earlier_key(admin, settings_file):
     assert len(json.loads(json.loads(settings_file.read_text())["Values"]["SCIM_OAUTH_SIGNING_KEYS"])) == 2
 
 
-def test_key_vault_leaves_the_first_signing_key_to_the_function_app(vault_admin, vault):
+def test_key_vault_gets_the_first_signing_key_from_the_first_client_only(vault_admin, vault):
     vault_admin.run("create-oauth-client", "acme")
+    first = vault.secrets["scim-oauth-signing-key"].value
+    vault_admin.run("create-oauth-client", "globex")
 
-    assert [name for name in vault.secrets if not name.startswith("scim-tenant-")] == []
+    assert vault.secrets["scim-oauth-signing-key"].value == first
