@@ -15,6 +15,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,7 @@ def _rotate(args: argparse.Namespace, store: TenantStore) -> None:
         raise AdminError(f"tenant {args.tenant} is already rotating; run finish-rotation first")
     if not credentials.current:
         raise AdminError(f"tenant {args.tenant} has no Secret Token to rotate ({credentials.state})")
-    rotating = TenantCredentials(credentials.current, new_token(), credentials.entra_tenant_id)
+    rotating = replace(credentials, next=new_token())  # OAuth clients and federation stay
     store.write(args.tenant, rotating)
     print(f"Next Secret Token: {rotating.next}")
     _note(f"Tenant {args.tenant} now accepts its current and its next token. {store.applies}")
@@ -109,7 +110,7 @@ def _finish_rotation(args: argparse.Namespace, store: TenantStore) -> None:
     credentials = _existing(store, args.tenant)
     if not credentials.next:
         raise AdminError(f"tenant {args.tenant} is not rotating; run rotate first")
-    store.write(args.tenant, TenantCredentials(credentials.next, None, credentials.entra_tenant_id))
+    store.write(args.tenant, replace(credentials, current=credentials.next, next=None))
     _note(f"Tenant {args.tenant} accepts only its new token now. {store.applies}")
 
 

@@ -394,3 +394,13 @@ def test_key_vault_gets_the_first_signing_key_from_the_first_client_only(vault_a
     vault_admin.run("create-oauth-client", "globex")
 
     assert vault.secrets["scim-oauth-signing-key"].value == first
+
+
+def test_rotating_the_secret_token_keeps_the_oauth_clients(admin, settings_file):
+    admin.run("create-tenant", "acme")
+    output = admin.run("create-oauth-client", "acme")
+
+    admin.run("rotate", "acme")
+    admin.run("finish-rotation", "acme")
+
+    assert client_token(settings_file, printed(output, "Client Identifier"), printed(output, "Client Secret"))

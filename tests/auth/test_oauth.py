@@ -19,10 +19,8 @@ from scim.auth.keyvault import KeyVaultTokenSource
 from scim.auth.oauth import OAuthServer
 from scim.auth.records import NO_CREDENTIALS, TenantCredentials
 from scim.auth.signing_keys import KeyVaultSigningKeys, SettingsSigningKeys, key_to_json, new_key
-from tests.auth.test_signing_keys import VersionedVault
-from tests.support.auth_fakes import FakeClock, FakeVault
-
-HOST = "https://scim.example.net"
+from tests.support.auth_fakes import FakeClock, FakeVault, VersionedVault
+from tests.support.http import HOST, Client
 
 
 class Records:
@@ -57,15 +55,8 @@ def access_token(tenant: str, client_id: str, secret: str) -> str:
 
 
 def scim_status(tenant: str, token: str) -> int:
-    request = func.HttpRequest(
-        "GET",
-        f"{HOST}/scim/{tenant}/v2/Users",
-        headers={"Authorization": f"Bearer {token}"},
-        params={"filter": 'userName eq "no-such-user"'},
-        route_params={"tenant": tenant},
-        body=b"",
-    )
-    return function_app.users(request).status_code
+    """Entra's Test Connection lookup with ``token``."""
+    return Client(tenant, token).call("GET", params={"filter": 'userName eq "no-such-user"'}).status_code
 
 
 @pytest.fixture

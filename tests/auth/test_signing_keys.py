@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError, ServiceRequestError
+from azure.core.exceptions import ServiceRequestError
 
 from scim.auth.signing_keys import (
     RETENTION_SECONDS,
@@ -19,48 +17,7 @@ from scim.auth.signing_keys import (
     new_key,
 )
 from scim.errors import ServiceUnavailable
-from tests.support.auth_fakes import FakeClock
-
-
-class VersionedVault:
-    """The calls of a SecretClient the key ring makes, with a version per write; counts requests.
-
-    ``hold_reads_until`` makes every listing wait for a barrier, so that two instances can be
-    made to find no key at the same time.
-    """
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.versions: list[SimpleNamespace] = []
-        self.requests = 0
-        self.failure: Exception | None = None
-        self.barrier: threading.Barrier | None = None
-        self._lock = threading.Lock()
-
-    def list_properties_of_secret_versions(self, name: str):
-        self._count()
-        listed = [SimpleNamespace(version=v.version, created_on=v.created_on, enabled=True) for v in self.versions]
-        if self.barrier is not None:
-            self.barrier.wait(timeout=5)
-        if not listed:
-            raise ResourceNotFoundError("no such secret")
-        return listed
-
-    def get_secret(self, name: str, version: str | None = None):
-        self._count()
-        return next(v for v in self.versions if v.version == version)
-
-    def set_secret(self, name: str, value: str, **kwargs):
-        self._count()
-        assert name == SIGNING_KEY_SECRET
-        with self._lock:
-            created = datetime.fromtimestamp(self.clock(), UTC)
-            self.versions.append(SimpleNamespace(version=f"v{len(self.versions) + 1}", created_on=created, value=value))
-
-    def _count(self) -> None:
-        self.requests += 1
-        if self.failure is not None:
-            raise self.failure
+from tests.support.auth_fakes import FakeClock, VersionedVault
 
 
 @pytest.fixture

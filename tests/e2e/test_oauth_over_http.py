@@ -13,8 +13,6 @@ import json
 import os
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from tests.support.entra_fakes import (
     serving_jwks,
     unsigned,
 )
+from tests.support.local_host import request_json
 
 POOL = 40
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -139,25 +138,13 @@ def federated(oauth_host: OAuthHost) -> Tenant:
     return oauth_host.take("federated")
 
 
-def http(method: str, url: str, *, data: bytes | None = None, headers: dict | None = None):
-    """One request; (status, headers, parsed JSON body or None)."""
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            payload = response.read()
-            return response.status, response.headers, json.loads(payload) if payload else None
-    except urllib.error.HTTPError as error:
-        payload = error.read()
-        return error.code, error.headers, json.loads(payload) if payload else None
-
-
 def post_token(tenant: Tenant, fields, *, basic: tuple[str, str] | None = None, headers: dict | None = None):
     """POST the form ``fields`` (a dict, or pairs to repeat one) to the tenant's token endpoint."""
     request_headers = {**FORM, **(headers or {})}
     if basic is not None:
         pair = f"{quote_plus(basic[0])}:{quote_plus(basic[1])}".encode()
         request_headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-    return http("POST", tenant.token_url, data=urlencode(fields).encode(), headers=request_headers)
+    return request_json("POST", tenant.token_url, data=urlencode(fields).encode(), headers=request_headers)
 
 
 def token_for(tenant: Tenant) -> str:
@@ -169,7 +156,7 @@ def token_for(tenant: Tenant) -> str:
 def scim_get(tenant: Tenant, token: str | None):
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     query = "/Users?filter=" + quote_plus(f'userName eq "{uuid.uuid4()}"')
-    return http("GET", tenant.tenant_url + query, headers=headers)
+    return request_json("GET", tenant.tenant_url + query, headers=headers)
 
 
 def forged_access_token(host: OAuthHost, tenant: Tenant, **changes) -> str:
@@ -274,11 +261,11 @@ def test_json_body_is_invalid_request(tenant):
     data = json.dumps({"grant_type": "client_credentials"}).encode()
     headers = {"Content-Type": "application/json", "Authorization": "Basic " + base64.b64encode(b"a:b").decode()}
 
-    assert_oauth_error(http("POST", tenant.token_url, data=data, headers=headers), 400, "invalid_request")
+    assert_oauth_error(request_json("POST", tenant.token_url, data=data, headers=headers), 400, "invalid_request")
 
 
 def test_get_on_the_token_endpoint_is_refused(tenant):
-    assert_oauth_error(http("GET", tenant.token_url), 405, "invalid_request")
+    assert_oauth_error(request_json("GET", tenant.token_url), 405, "invalid_request")
 
 
 def test_scope_other_than_scim_is_invalid_scope(tenant):
@@ -531,7 +518,7 @@ def test_jwt_bearer_grant_without_an_assertion_is_invalid_request(federated):
 def test_metadata_names_the_issuer_and_token_endpoint(oauth_host, tenant):
     url = f"{oauth_host.base_url}/.well-known/oauth-authorization-server/scim/{tenant.name}/v2"
 
-    status, _, body = http("GET", url)
+    status, _, body = request_json("GET", url)
 
     assert status == 200
     assert (body["issuer"], body["token_endpoint"]) == (tenant.tenant_url.lower(), tenant.token_url.lower())
@@ -543,7 +530,7 @@ def test_metadata_names_the_issuer_and_token_endpoint(oauth_host, tenant):
 
 def schemes(tenant: Tenant, token: str | None) -> list[str]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    status, _, body = http("GET", tenant.tenant_url + "/ServiceProviderConfig", headers=headers)
+    status, _, body = request_json("GET", tenant.tenant_url + "/ServiceProviderConfig", headers=headers)
     assert status == 200
     return [scheme["type"] for scheme in body["authenticationSchemes"]]
 

@@ -1,4 +1,5 @@
-"""A fake Key Vault behind an autospec'd SecretClient, a clock tests move by hand, and the check.
+"""A fake Key Vault behind an autospec'd SecretClient, a versioned one for signing keys, a clock tests
+move by hand, and the check.
 
 No credential is ever built: the fake client is handed to the code at the seam where a real
 SecretClient would be.
@@ -7,11 +8,15 @@ SecretClient would be.
 from __future__ import annotations
 
 import json
+import threading
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from unittest import mock
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import KeyVaultSecret, SecretClient, SecretProperties
 
+from scim.auth.signing_keys import SIGNING_KEY_SECRET
 from scim.auth.tokens import TokenSource, authenticate
 from scim.errors import Unauthorized
 
@@ -87,3 +92,44 @@ class FakeVault:
         if self.failure is not None:
             raise self.failure
         return iter([secret.properties for secret in self.secrets.values()])
+
+
+class VersionedVault:
+    """The calls of a SecretClient the key ring makes, with a version per write; counts requests.
+
+    ``hold_reads_until`` makes every listing wait for a barrier, so that two instances can be
+    made to find no key at the same time.
+    """
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.versions: list[SimpleNamespace] = []
+        self.requests = 0
+        self.failure: Exception | None = None
+        self.barrier: threading.Barrier | None = None
+        self._lock = threading.Lock()
+
+    def list_properties_of_secret_versions(self, name: str):
+        self._count()
+        listed = [SimpleNamespace(version=v.version, created_on=v.created_on, enabled=True) for v in self.versions]
+        if self.barrier is not None:
+            self.barrier.wait(timeout=5)
+        if not listed:
+            raise ResourceNotFoundError("no such secret")
+        return listed
+
+    def get_secret(self, name: str, version: str | None = None):
+        self._count()
+        return next(v for v in self.versions if v.version == version)
+
+    def set_secret(self, name: str, value: str, **kwargs):
+        self._count()
+        assert name == SIGNING_KEY_SECRET
+        with self._lock:
+            created = datetime.fromtimestamp(self.clock(), UTC)
+            self.versions.append(SimpleNamespace(version=f"v{len(self.versions) + 1}", created_on=created, value=value))
+
+    def _count(self) -> None:
+        self.requests += 1
+        if self.failure is not None:
+            raise self.failure
