@@ -37,6 +37,8 @@ EXPECTED_FUNCTIONS = {
     "schema": ("scim/{tenant}/v2/Schemas/{id}", None),
     "resource_types": ("scim/{tenant}/v2/ResourceTypes", None),
     "resource_type": ("scim/{tenant}/v2/ResourceTypes/{id}", None),
+    "oauth_token": ("scim/{tenant}/v2/oauth2/token", None),
+    "oauth_metadata": (".well-known/oauth-authorization-server/scim/{tenant}/v2", ["GET"]),
     "unknown_route": ("scim/{*path}", None),
 }
 # Doctor warnings about the machine running it, not the app (no func, no local settings, ...);
