@@ -7,10 +7,13 @@ Token requests (RFC 6749 section 4.4, client credentials; RFC 7523):
   that the tenant's federated Entra tenant issued (workload identity federation).
 - ``grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`` (RFC 7523 section 2.1) with the
   same Entra assertion as ``assertion``: a bad one is ``invalid_grant``.
-- ``scope`` is optional; when given it must be ``scim`` (the only scope).
+- ``scope`` is optional and whatever is asked, ``scim`` (the only scope: every SCIM operation of
+  the tenant) is granted and named in the answer (RFC 6749 section 3.3 lets the server grant
+  another scope than asked; Microsoft's examples send ``scim`` or ``scim.readwrite``, and a
+  refusal would fail Entra's Test Connection for a name only).
 - Errors (section 5.2): ``invalid_request`` (a parameter missing or repeated, two authentication
   methods), ``invalid_client`` (401: unknown client, wrong or expired secret, bad assertion),
-  ``invalid_grant``, ``unsupported_grant_type``, ``invalid_scope``; failed authentications past
+  ``invalid_grant``, ``unsupported_grant_type``; failed authentications past
   the throttle's limits are 429 (``scim.auth.throttle``).
 
 Access tokens: JWTs (RFC 9068 profile: ``typ`` ``at+jwt``) signed HS256 with the newest key of the
@@ -119,8 +122,6 @@ class OAuthServer:
             raise OAuthError("invalid_request", "grant_type is required")
         if request.grant_type not in (CLIENT_CREDENTIALS, JWT_BEARER_GRANT):
             raise OAuthError("unsupported_grant_type", f"grant_type must be {CLIENT_CREDENTIALS} or {JWT_BEARER_GRANT}")
-        if request.scope is not None and request.scope.split() != [SCOPE]:
-            raise OAuthError("invalid_scope", f"the only scope is {SCOPE}")
         credentials = self._tokens.credentials_for(tenant)
         if request.grant_type == JWT_BEARER_GRANT:
             client_id = self._grant_client(tenant, credentials, request)

@@ -268,10 +268,12 @@ def test_get_on_the_token_endpoint_is_refused(tenant):
     assert_oauth_error(request_json("GET", tenant.token_url), 405, "invalid_request")
 
 
-def test_scope_other_than_scim_is_invalid_scope(tenant):
-    fields = {"grant_type": "client_credentials", "scope": "admin"}
+def test_any_requested_scope_is_answered_with_the_scim_scope(tenant):
+    fields = {"grant_type": "client_credentials", "scope": "scim.readwrite"}
 
-    assert_oauth_error(post_token(tenant, fields, basic=(tenant.client_id, tenant.secret)), 400, "invalid_scope")
+    status, _, body = post_token(tenant, fields, basic=(tenant.client_id, tenant.secret))
+
+    assert (status, body["scope"]) == (200, "scim")
 
 
 def test_wrong_secret_is_invalid_client_with_a_basic_challenge(tenant):
