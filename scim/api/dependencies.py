@@ -25,7 +25,7 @@ class Dependencies:
     groups: GroupService
     # The token endpoint and access-token check; None: built from settings over ``tokens`` on first use.
     oauth_server: OAuthServer | None = None
-    _built: dict[str, OAuthServer] = field(default_factory=dict, compare=False, repr=False)
+    _built: dict[str, OAuthServer] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def oauth(self) -> OAuthServer:
         """The OAuth server (its signing keys and throttle are made once, on first use)."""

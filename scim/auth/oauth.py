@@ -38,7 +38,7 @@ from scim.auth import client_secrets
 from scim.auth.records import TenantCredentials
 from scim.auth.signing_keys import LEEWAY_SECONDS, SigningKeySource
 from scim.auth.throttle import FailedAuthentications
-from scim.auth.tokens import TokenSource
+from scim.auth.tokens import ACCESS_TOKEN_TYPE, TokenSource
 from scim.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ logger = logging.getLogger(__name__)
 CLIENT_CREDENTIALS = "client_credentials"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-ACCESS_TOKEN_TYPE = "at+jwt"
 ALGORITHM = "HS256"
 SCOPE = "scim"
 

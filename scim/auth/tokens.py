@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The JWT type of the access tokens the token endpoint issues (RFC 9068 section 2.1).
+ACCESS_TOKEN_TYPE = "at+jwt"
 # Compared against when a tenant has no token, so that unknown tenants take the same time.
 _NO_TOKEN_DIGEST = hashlib.sha256(b"no token for this tenant").digest()
 
@@ -141,7 +143,7 @@ def looks_like_access_token(token: str) -> bool:
         header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
     except ValueError:
         return False
-    return isinstance(header, dict) and header.get("typ") == "at+jwt"
+    return isinstance(header, dict) and header.get("typ") == ACCESS_TOKEN_TYPE
 
 
 def _accepts(credentials: TenantCredentials, presented: str, entra: EntraTokenVerifier | None) -> bool:
