@@ -148,4 +148,5 @@ def test_scim_requests_with_an_access_token_read_no_key_vault_and_no_more_storag
     before_bearer = request_counter.count
     for _ in range(REQUESTS):
         assert scim_status(tenant, "kv-token") == 200
-    assert oauth_cost == request_counter.count - before_bearer == REQUESTS  # one point read each, as with a Secret Token
+    # One point read each, as with a Secret Token:
+    assert oauth_cost == request_counter.count - before_bearer == REQUESTS
