@@ -14,9 +14,9 @@ from scim.models.base import AttributeInfo, ScimObject, attribute
 from scim.models.resource_types import ResourceType
 from scim.service.filters.tree import And, AttrPath, Comparison, Node, Not, Or, Present, ValuePath
 
-# Not in what filters and sortBy see: memberships are rows of their own, and meta.location
-# depends on the URL a request came in by.
-UNFILTERABLE = frozenset({"groups", "members", "meta.location"})
+# Not in what filters and sortBy see: memberships are rows of their own, meta.location
+# depends on the URL a request came in by, and a password is never stored.
+UNFILTERABLE = frozenset({"groups", "members", "meta.location", "password"})
 
 
 def resolve(resource_type: ResourceType, path: AttrPath) -> AttributeInfo | None:

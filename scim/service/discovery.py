@@ -20,8 +20,9 @@ SERVICE_PROVIDER_CONFIG_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceP
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 RESOURCE_TYPES: tuple[ResourceType, ...] = (USER, GROUP)
-# Attributes every resource has (RFC 7643 section 3.1), which schema definitions leave out.
-COMMON_ATTRIBUTES = frozenset({"schemas", "id", "externalid", "meta"})
+# Attributes every resource has (RFC 7643 section 3.1), which schema definitions leave out;
+# externalId is listed, as Microsoft's schema-discoverability test expects it for Users and Groups.
+COMMON_ATTRIBUTES = frozenset({"schemas", "id", "meta"})
 DESCRIPTIONS = {
     USER.schema: ("User", "User Account"),
     GROUP.schema: ("Group", "Group"),

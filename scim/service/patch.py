@@ -20,6 +20,8 @@ from scim.service.filters.evaluator import matches
 from scim.service.filters.parser import parse_patch_path
 from scim.service.filters.tree import AttrPath, equalities_of_conjunction
 
+ID = "id"
+
 
 @dataclass(frozen=True)
 class Target:
@@ -32,10 +34,19 @@ class Target:
 
 
 def apply_operations(
-    attributes: dict[str, Any], operations: list[PatchOperation], resource_type: ResourceType
+    attributes: dict[str, Any],
+    operations: list[PatchOperation],
+    resource_type: ResourceType,
+    resource_id: str | None = None,
 ) -> dict[str, Any]:
-    """The attributes after every operation, applied in order to a copy."""
+    """The attributes after every operation, applied in order to a copy.
+
+    ``resource_id`` is the resource's ``id``, so that an operation giving ``id`` its own value
+    (Okta's Group Push renames with ``{"id": <the group's id>, "displayName": ...}``) is a no-op.
+    """
     document = copy.deepcopy(attributes)
+    if resource_id is not None:
+        document[ID] = resource_id  # seen by the mutability check only; taken out below
     for operation in operations:
         extension = resource_type.extension(operation.path) if operation.path else None
         if operation.path is not None and operation.path.strip().lower() == "schemas":
@@ -46,6 +57,7 @@ def apply_operations(
             _apply_to_extension(document, operation.op, extension, operation.value)
         else:
             _apply_at(document, operation.op, _resolve(operation.path, resource_type), operation.value)
+    document.pop(ID, None)
     return document
 
 
@@ -92,17 +104,12 @@ def _resolve(path: str, resource_type: ResourceType) -> Target:
     sub_info = _sub_attribute_of(info, sub_name, path) if sub_name is not None else None
     if parsed.value_filter is not None and not info.multi_valued:
         raise InvalidPath(f"'{info.name}' is not multi-valued; it takes no filter")
-    target = Target(container_key, info, parsed.value_filter, sub_info)
-    _check_mutable(target)
-    return target
+    return Target(container_key, info, parsed.value_filter, sub_info)
 
 
 def _resolve_in(urn: str, model: type[ScimObject], key: str) -> Target:
     """A key of an extension object given in a no-path value (``{"urn...": {"department": ...}}``)."""
-    info = _attribute_of(model, key, key)
-    target = Target(urn, info)
-    _check_mutable(target)
-    return target
+    return Target(urn, _attribute_of(model, key, key))
 
 
 def _attribute_of(model: type[ScimObject], name: str, path: str) -> AttributeInfo:
@@ -118,13 +125,33 @@ def _sub_attribute_of(info: AttributeInfo, name: str, path: str) -> AttributeInf
     return _attribute_of(info.complex_type, name, path)
 
 
-def _check_mutable(target: Target) -> None:
-    for info in (target.attribute, target.sub_attribute):
-        if info is not None and info.characteristics.mutability in ("readOnly", "immutable"):
-            raise Mutability(f"'{info.name}' is {info.characteristics.mutability}")
+def _is_unchanged_fixed_value(document: dict[str, Any], op: str, target: Target, value: Any) -> bool:
+    """True when ``target`` is readOnly or immutable and the operation leaves it as it is; 400
+    mutability when it would change it (RFC 7643 section 7; RFC 7644 section 3.5.2: a value equal
+    to the current one may be ignored, which Okta's Group Push relies on)."""
+    fixed = [
+        info
+        for info in (target.attribute, target.sub_attribute)
+        if info is not None and info.characteristics.mutability in ("readOnly", "immutable")
+    ]
+    if not fixed:
+        return False
+    if op != "remove" and target.value_filter is None and _current_value(document, target) == value:
+        return True
+    raise Mutability(f"'{fixed[0].name}' is {fixed[0].characteristics.mutability}")
+
+
+def _current_value(document: dict[str, Any], target: Target) -> Any:
+    container = document if target.container_key is None else document.get(target.container_key, {})
+    current = container.get(target.attribute.name) if isinstance(container, dict) else None
+    if target.sub_attribute is not None:
+        return current.get(target.sub_attribute.name) if isinstance(current, dict) else None
+    return current
 
 
 def _apply_at(document: dict[str, Any], op: str, target: Target, value: Any) -> None:
+    if _is_unchanged_fixed_value(document, op, target, value):
+        return
     container = document if target.container_key is None else document.setdefault(target.container_key, {})
     name = target.attribute.name
     if target.attribute.multi_valued:

@@ -7,6 +7,7 @@ and attribute selection. ``UserService`` and ``GroupService`` add what is partic
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import re
@@ -256,13 +257,18 @@ class ResourceService:
         self, tenant: str, resource_id: str, operations: list[PatchOperation], if_match: str | None
     ) -> StoredResource:
         def patched(current: StoredResource) -> dict[str, Any]:
-            return self._validated(apply_operations(current.attributes, operations, self.resource_type))
+            return self._validated(apply_operations(current.attributes, operations, self.resource_type, current.id))
 
         return self._modify(tenant, resource_id, if_match, patched)
 
     def _validated(self, body: Any) -> dict[str, Any]:
-        """The writable attributes of a body, in canonical form; 400 when it is not valid."""
-        return self._model_of(body).to_dict(exclude=SERVER_ATTRIBUTES | self.resource_type.stored_apart)
+        """The writable attributes of a body, in canonical form; 400 when it is not valid.
+
+        Attributes ``returned`` never (RFC 7643 section 7: a User's ``password``) are accepted and
+        not stored: this service authenticates no one, so it keeps no credential, not even a hash.
+        """
+        excluded = SERVER_ATTRIBUTES | self.resource_type.stored_apart | never_returned(self.resource_type.model)
+        return self._model_of(body).to_dict(exclude=excluded)
 
     def _model_of(self, body: Any) -> ScimObject:
         if not isinstance(body, dict):
@@ -313,6 +319,12 @@ class ResourceService:
                 normalized = value if characteristics.case_exact else value.lower()
                 entries.append(IndexEntry(name, normalized, unique=characteristics.uniqueness != "none"))
         return entries
+
+
+@functools.cache
+def never_returned(model: type[ScimObject]) -> frozenset[str]:
+    """Field names of ``model``'s attributes that are ``returned`` never."""
+    return frozenset(info.field_name for info in attributes(model).values() if info.characteristics.returned == "never")
 
 
 def redo_on_lost_race(write: Callable[[int], T], *, subject: str, if_match: str | None) -> T:

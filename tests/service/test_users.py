@@ -401,3 +401,28 @@ def test_representation_carries_schemas_id_and_meta(users: UserService, tenant: 
         "location": f"https://host/scim/acme/v2/Users/{created.id}",
         "version": created.version,
     }
+
+
+# --- password: accepted, never stored (RFC 7643 section 4.1.1: writeOnly, returned never) ---------
+
+
+def test_create_with_a_password_stores_no_password(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(password="1mz050nq"))
+
+    assert "password" not in users.get(tenant, created.id).attributes
+
+
+def test_replace_with_a_password_stores_no_password(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    replaced = users.replace(tenant, created.id, user_body(password="1mz050nq", displayName="Alice"))
+
+    assert (replaced.attributes.get("displayName"), "password" in replaced.attributes) == ("Alice", False)
+
+
+def test_patch_of_a_password_succeeds_and_changes_nothing(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    users.patch(tenant, created.id, patch_body({"op": "replace", "value": {"password": "n3w-secret"}}))
+
+    assert users.get(tenant, created.id).version == created.version
