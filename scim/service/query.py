@@ -37,7 +37,7 @@ from scim.service import attribute_paths
 from scim.service.cursors import CursorCodec, invalid_cursor
 from scim.service.filters.evaluator import matches, value_at
 from scim.service.filters.parser import parse_filter, parse_patch_path
-from scim.service.filters.tree import And, AttrPath, Comparison, Node, Or
+from scim.service.filters.tree import And, AttrPath, Comparison, Node, Or, ValuePath
 from scim.service.ports import IndexEntry, ResourceRepository, StoredResource
 from scim.service.representation import resource_json
 
@@ -93,17 +93,30 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class MemberLookup:
+    """Ids of the groups ``member_id`` is a direct member of: one range read of its membership rows."""
+
+    member_id: str
+
+    @property
+    def rank(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
 class Union:
     """Ids from several lookups (an ``or`` of indexed equalities)."""
 
-    parts: tuple[Lookup | Union, ...]
+    parts: tuple[Lookup | MemberLookup | Union, ...]
 
     @property
     def rank(self) -> int:
         return 1 + sum(part.rank for part in self.parts)
 
 
-Plan = Lookup | Union
+Plan = Lookup | MemberLookup | Union
+# For a filter on members: the groups each member it names is directly in (read once per query).
+Memberships = dict[str, frozenset[str]]
 
 
 class ResourceQuery:
@@ -188,12 +201,22 @@ class ResourceQuery:
     def _matches(self, tenant: str, tree: Node | None, after: str | None = None) -> Iterator[StoredResource]:
         """Resources satisfying ``tree`` (all when None) whose id comes after ``after``, in id order."""
         plan = self._plan(tree) if tree is not None else None
+        memberships = self._memberships(tenant, tree) if tree is not None else {}
         if plan is not None:
-            ids = sorted(i for i in self._ids(tenant, plan) if after is None or i > after)
+            ids = sorted(i for i in self._ids(tenant, plan, memberships) if after is None or i > after)
             found: Iterable[StoredResource | None] = (self._repository.get(tenant, self._type.name, i) for i in ids)
         else:
             found = self._scan(tenant, after)
-        return (r for r in found if r is not None and (tree is None or self._satisfies(tree, r)))
+        return (r for r in found if r is not None and (tree is None or self._satisfies(tree, r, memberships)))
+
+    def _memberships(self, tenant: str, tree: Node) -> Memberships:
+        """The groups of each member the filter names (``attribute_paths.member_equality``)."""
+        named = {attribute_paths.member_equality(self._type, term) for term in attribute_paths.terms(tree)}
+        return {
+            member_id: frozenset(self._repository.groups_of(tenant, member_id) if self._is_id(member_id) else ())
+            for member_id in named
+            if member_id is not None
+        }
 
     def _scan(self, tenant: str, after: str | None) -> Iterator[StoredResource]:
         examined = 0
@@ -218,6 +241,10 @@ class ResourceQuery:
         if isinstance(node, Or):
             left, right = self._plan(node.left), self._plan(node.right)
             return Union((left, right)) if left is not None and right is not None else None
+        if isinstance(node, Comparison | ValuePath):
+            member_id = attribute_paths.member_equality(self._type, node)
+            if member_id is not None:
+                return MemberLookup(member_id)
         indexed = {attribute.lower(): attribute for attribute in ("id", *self._type.indexed)}
         if (
             isinstance(node, Comparison)
@@ -229,9 +256,11 @@ class ResourceQuery:
             return Lookup(indexed[node.path.attribute.lower()], node.value)
         return None
 
-    def _ids(self, tenant: str, plan: Plan) -> set[str]:
+    def _ids(self, tenant: str, plan: Plan, memberships: Memberships) -> set[str]:
         if isinstance(plan, Union):
-            return set().union(*(self._ids(tenant, part) for part in plan.parts))
+            return set().union(*(self._ids(tenant, part, memberships) for part in plan.parts))
+        if isinstance(plan, MemberLookup):
+            return set(memberships[plan.member_id])
         if not isinstance(plan.value, str):
             return set()  # an indexed attribute is a string: nothing equals another type
         if plan.attribute == "id":
@@ -239,8 +268,12 @@ class ResourceQuery:
         entry = self._index_entry(plan.attribute, plan.value)
         return set(self._repository.find_ids(tenant, self._type.name, plan.attribute, entry.value, unique=entry.unique))
 
-    def _satisfies(self, tree: Node, resource: StoredResource) -> bool:
-        return matches(tree, self._document(resource), case_exact=self._case_exact)
+    def _satisfies(self, tree: Node, resource: StoredResource, memberships: Memberships) -> bool:
+        document = self._document(resource)
+        if memberships:  # the members the filter asks about, as far as this resource has them
+            members = [{"value": member} for member, groups in memberships.items() if resource.id in groups]
+            document = {**document, attribute_paths.MEMBERS: members}
+        return matches(tree, document, case_exact=self._case_exact)
 
     def _case_exact(self, path: AttrPath) -> bool:
         return attribute_paths.is_case_exact(self._type, path)
