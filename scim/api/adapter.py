@@ -164,8 +164,8 @@ def groups_search(request: func.HttpRequest) -> func.HttpResponse:
 
 
 def root_search(request: func.HttpRequest) -> func.HttpResponse:
-    """/.search: searching Users and Groups at once is not implemented (501, RFC 7644 section 3.12)."""
-    return _serve(request, _no_service, {"POST": _not_implemented_root_search})
+    """/.search: POST queries Users and Groups at once (RFC 7644 section 3.4.3)."""
+    return _serve(request, _no_service, {"POST": _root_search})
 
 
 def service_provider_config(request: func.HttpRequest) -> func.HttpResponse:
@@ -245,8 +245,23 @@ def _search(call: Call[ResourceService]) -> Reply:
     return _list_reply(call, request, selection)
 
 
-def _not_implemented_root_search(call: Call[None]) -> Reply:
-    raise ScimError("search one resource type at a time: POST /Users/.search or /Groups/.search", status=501)
+def _root_search(call: Call[None]) -> Reply:
+    from scim.service import root_search  # only root searches need it
+
+    request, selection = ResourceService.search_request(call.json_body())
+    services = dependencies.current()
+    page = root_search.search(call.tenant, (services.users, services.groups), request)
+    resources = [
+        service.render(call.tenant, resource, call.tenant_url, selection) for service, resource in page.resources
+    ]
+    body: dict[str, Any] = {
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": page.total_results,
+        "startIndex": page.start_index,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+    return Reply(200, body)
 
 
 def _list_reply(call: Call[ResourceService], request: ListRequest, selection: Selection) -> Reply:

@@ -137,9 +137,12 @@ class ResourceQuery:
         self._is_id = is_id  # whether a string can be an id (anything else is never read)
 
     def page(self, tenant: str, request: ListRequest) -> Page:
-        tree = self.parse_filter(request.filter)
+        return self.page_of(tenant, self.parse_filter(request.filter), request)
+
+    def page_of(self, tenant: str, tree: Node | None, request: ListRequest) -> Page:
+        """``request``'s page of the resources matching ``tree`` (its ``filter`` is not read)."""
         sort = self._sort(request.sort_by, request.sort_order)
-        size = min(max(request.count if request.count is not None else DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE)
+        size = page_size(request)
         if request.cursor is None:
             return self._index_page(tenant, tree, sort, max(request.start_index or 1, 1), size)
         if request.start_index is not None:
@@ -158,6 +161,25 @@ class ResourceQuery:
         attribute_paths.check_filter(self._type, tree)
         return tree
 
+    def ranked(
+        self, tenant: str, tree: Node | None, sort_by: str, sort_order: str | None, keep: int
+    ) -> tuple[int, list[tuple[tuple[Any, ...], StoredResource]]]:
+        """How many resources match ``tree``, and the first ``keep`` in sort order with their sort
+        keys, which compare across resource types (a search from the root, RFC 7644 section 3.4.3).
+        A type without the ``sortBy`` attribute sorts all its resources as having no value."""
+        try:
+            parsed = parse_patch_path(sort_by.strip()).path
+        except InvalidPath:
+            parsed = None
+        if parsed is not None and attribute_paths.resolve(self._type, parsed) is None:
+            sort = Sort(parsed, (sort_order or "").strip().lower() == "descending")
+        else:
+            sort = self._sort(sort_by, sort_order)
+        if sort is None:
+            raise InvalidValue("sortBy names no attribute")
+        total, best = self._sorted(tenant, tree, sort, keep)
+        return total, [(self._sort_key(sort, resource), resource) for resource in best]
+
     # --- paging -------------------------------------------------------------------------------
 
     def _index_page(self, tenant: str, tree: Node | None, sort: Sort | None, start: int, size: int) -> Page:
@@ -167,7 +189,7 @@ class ResourceQuery:
         if tree is None:
             ids = self._repository.list_ids(tenant, self._type.name)
             first = ids[start - 1] if start <= len(ids) else None
-            resources = self._repository.list_from(tenant, self._type.name, first, size) if first else []
+            resources = self._repository.list_from(tenant, self._type.name, first, size) if first and size else []
             return Page(len(ids), start, resources, consecutive=True)
         total, window = _counted_window(self._matches(tenant, tree), start - 1, size)
         return Page(total, start, window)
@@ -333,6 +355,11 @@ class ResourceQuery:
             return (1, 0, "", resource.id)
         kind = 0 if isinstance(value, bool) else 1 if isinstance(value, int | float) else 2
         return (0, kind, value, resource.id)
+
+
+def page_size(request: ListRequest) -> int:
+    """``count`` within 0 and ``MAX_PAGE_SIZE``; ``DEFAULT_PAGE_SIZE`` when not given (RFC 7644 section 3.4.2.4)."""
+    return min(max(request.count if request.count is not None else DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE)
 
 
 def _sort_value(document: dict[str, Any], path: AttrPath) -> Any:

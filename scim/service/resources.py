@@ -41,6 +41,7 @@ from scim.models.messages import (
 )
 from scim.models.resource_types import ResourceType
 from scim.service.cursors import CursorCodec
+from scim.service.filters.tree import Node
 from scim.service.patch import apply_operations
 from scim.service.ports import (
     IndexEntry,
@@ -168,6 +169,16 @@ class ResourceService:
     def find(self, tenant: str, request: ListRequest) -> Page:
         """RFC 7644 sections 3.4.2 and 3.4.3 with RFC 9865 cursors: see ``scim.service.query``."""
         return self._queries.page(tenant, request)
+
+    def find_matching(self, tenant: str, tree: Node | None, request: ListRequest) -> Page:
+        """``find`` with a filter already parsed (and checked) by the caller: a search from the root."""
+        return self._queries.page_of(tenant, tree, request)
+
+    def ranked(
+        self, tenant: str, tree: Node | None, sort_by: str, sort_order: str | None, keep: int
+    ) -> tuple[int, list[tuple[tuple[Any, ...], StoredResource]]]:
+        """See ``ResourceQuery.ranked``."""
+        return self._queries.ranked(tenant, tree, sort_by, sort_order, keep)
 
     @staticmethod
     def search_request(body: Any) -> tuple[ListRequest, Selection]:
