@@ -48,6 +48,11 @@ def root_search(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.root_search(req)
 
 
+@app.route(route="scim/{tenant}/v2/Bulk", methods=["POST"])
+def bulk(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.bulk(req)
+
+
 # Discovery (RFC 7644 section 4). Every method reaches these, so that others get 405, not 404.
 @app.route(route="scim/{tenant}/v2/ServiceProviderConfig")
 def service_provider_config(req: func.HttpRequest) -> func.HttpResponse:

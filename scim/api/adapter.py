@@ -30,7 +30,7 @@ from scim.errors import (
     Unauthorized,
 )
 from scim.models.base import value_in_any_case
-from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
+from scim.models.messages import BULK_RESPONSE_SCHEMA, ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
 from scim.platform import request_count
 from scim.service import discovery
 from scim.service.ports import StorageUnavailable, StoredResource
@@ -168,6 +168,11 @@ def root_search(request: func.HttpRequest) -> func.HttpResponse:
     return _serve(request, _no_service, {"POST": _root_search})
 
 
+def bulk(request: func.HttpRequest) -> func.HttpResponse:
+    """/Bulk: POST runs many operations in one request (RFC 7644 section 3.7)."""
+    return _serve(request, _no_service, {"POST": _bulk})
+
+
 def service_provider_config(request: func.HttpRequest) -> func.HttpResponse:
     """/ServiceProviderConfig (RFC 7644 section 4): readable without a token. The calling tenant is
     known only when the request carries credentials it accepts: then its own authentication
@@ -262,6 +267,34 @@ def _root_search(call: Call[None]) -> Reply:
         "Resources": resources,
     }
     return Reply(200, body)
+
+
+def _bulk(call: Call[None]) -> Reply:
+    """A BulkResponse: each operation's status, location and version, or its SCIM error."""
+    from scim.service import bulk  # only Bulk requests need it
+
+    services = dependencies.current()
+    outcomes = bulk.execute(
+        call.tenant,
+        call.tenant_url,
+        {"Users": services.users, "Groups": services.groups},
+        call.json_body(),
+        payload_bytes=len(call.request.get_body() or b""),
+    )
+    operations = []
+    for outcome in outcomes:
+        described: dict[str, Any] = {"method": outcome.method}
+        if outcome.bulk_id is not None:
+            described["bulkId"] = outcome.bulk_id
+        if outcome.version is not None:
+            described["version"] = outcome.version
+        if outcome.location is not None:
+            described["location"] = outcome.location
+        if outcome.error is not None:
+            described["response"] = _error_reply(outcome.error).body
+        described["status"] = str(outcome.status)
+        operations.append(described)
+    return Reply(200, {"schemas": [BULK_RESPONSE_SCHEMA], "Operations": operations})
 
 
 def _list_reply(call: Call[ResourceService], request: ListRequest, selection: Selection) -> Reply:

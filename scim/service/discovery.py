@@ -13,6 +13,7 @@ from scim.errors import NotFound
 from scim.models.base import AttributeInfo, ScimObject, attributes
 from scim.models.messages import LIST_RESPONSE_SCHEMA
 from scim.models.resource_types import GROUP, USER, ResourceType
+from scim.service.bulk import MAX_OPERATIONS, MAX_PAYLOAD_BYTES
 from scim.service.query import CURSOR_SUPPORTED, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_SUPPORTED
 from scim.service.resources import ETAG_SUPPORTED
 
@@ -68,7 +69,7 @@ def service_provider_config(tenant_url: str, methods: tuple[str, ...] | None = N
     return {
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
         "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD_BYTES},
         "filter": {"supported": True, "maxResults": MAX_PAGE_SIZE},
         "changePassword": {"supported": False},
         "sort": {"supported": SORT_SUPPORTED},

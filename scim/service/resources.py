@@ -183,7 +183,7 @@ class ResourceService:
     @staticmethod
     def search_request(body: Any) -> tuple[ListRequest, Selection]:
         """The query and selection of a ``POST .search`` body; 400 invalidSyntax unless a SearchRequest."""
-        search = _message(SearchRequest, SEARCH_REQUEST_SCHEMA, body)
+        search = protocol_message(SearchRequest, SEARCH_REQUEST_SCHEMA, body)
         query = ListRequest(
             search.filter, search.startIndex, search.count, search.cursor, search.sortBy, search.sortOrder
         )
@@ -259,7 +259,7 @@ class ResourceService:
 
     def patch_operations(self, body: Any) -> list[PatchOperation]:
         """The operations of a PATCH body; 400 invalidSyntax when it is not a PatchOp message."""
-        request = _message(PatchRequest, PATCH_OP_SCHEMA, body)
+        request = protocol_message(PatchRequest, PATCH_OP_SCHEMA, body)
         if len(request.operations) > MAX_PATCH_OPERATIONS:
             raise TooMany(f"a PATCH may carry at most {MAX_PATCH_OPERATIONS} operations")
         return request.operations
@@ -394,7 +394,7 @@ def _write_outcomes() -> Iterator[None]:
         raise PayloadTooLarge("the resource is too large to store") from None
 
 
-def _message(model: type[Message], schema: str, body: Any) -> Message:
+def protocol_message(model: type[Message], schema: str, body: Any) -> Message:
     """A protocol message (RFC 7644 section 3.1), which must list its schema; 400 invalidSyntax otherwise."""
     message = _parse(model, body, InvalidSyntax)
     if not any(given.lower() == schema.lower() for given in message.schemas):

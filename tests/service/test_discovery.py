@@ -39,7 +39,13 @@ def test_service_provider_config_advertises_sorting_etags_and_both_paging_method
 def test_service_provider_config_advertises_what_is_not_implemented_as_unsupported():
     config = discovery.service_provider_config(TENANT_URL)
 
-    assert (config["bulk"]["supported"], config["changePassword"]["supported"]) == (False, False)
+    assert config["changePassword"]["supported"] is False
+
+
+def test_service_provider_config_advertises_the_bulk_limits():
+    config = discovery.service_provider_config(TENANT_URL)
+
+    assert config["bulk"] == {"supported": True, "maxOperations": 1000, "maxPayloadSize": 1024 * 1024}
 
 
 def test_schemas_lists_user_group_and_enterprise_user():
