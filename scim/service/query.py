@@ -171,6 +171,7 @@ class ResourceQuery:
             parsed = parse_patch_path(sort_by.strip()).path
         except InvalidPath:
             parsed = None
+        sort: Sort | None
         if parsed is not None and attribute_paths.resolve(self._type, parsed) is None:
             sort = Sort(parsed, (sort_order or "").strip().lower() == "descending")
         else:

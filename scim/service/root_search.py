@@ -51,7 +51,7 @@ def search(tenant: str, services: Sequence[ResourceService], request: ListReques
     start, size = max(request.start_index or 1, 1), page_size(request)
     if request.sort_by is not None and request.sort_by.strip():
         return _sorted_page(tenant, filters, request, start, size)
-    total, chosen = 0, []
+    total, chosen = 0, list[tuple[ResourceService, StoredResource]]()
     for service, reduced in filters:
         if reduced is False:
             continue
