@@ -11,7 +11,7 @@ import function_app
 from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import BULK_REQUEST_SCHEMA, BULK_RESPONSE_SCHEMA, ERROR_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.api.http_client import HOST, Client, assert_scim_error, json_of
+from tests.support.http import HOST, Client, assert_scim_error, json_of
 
 
 @pytest.fixture

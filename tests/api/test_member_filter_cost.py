@@ -8,21 +8,20 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import azure.functions as func
 import pytest
 from azure.data.tables import TableClient
 
-import function_app
 from scim.api import dependencies
 from scim.auth.tokens import SettingsTokenSource
-from scim.models.group import GROUP_SCHEMA
-from scim.models.user import USER_SCHEMA
 from scim.service.groups import GroupService
 from scim.service.ports import StoredResource
 from scim.service.resources import utc_now
 from scim.service.users import UserService
 from scim.storage import resources as table_rows
-from tests.storage_requests import RequestCounter
+from scim.storage.tables import StorageRequestCounter
+from tests.support.bodies import group_body, user_body
+from tests.support.http import Client, json_of
+from tests.support.storage import StorageRequests
 
 TOKEN = "token-member-filter"
 MEMBER_GROUPS = 3  # groups the member is in, in both tenants
@@ -31,7 +30,7 @@ GROUPS_PER_TRANSACTION = 50  # a group row and its displayName index row each: 1
 
 @dataclass
 class Tenant:
-    name: str
+    api: Client  # /Groups of the tenant
     member: str
 
 
@@ -51,78 +50,64 @@ def add_groups_in_transactions(table: TableClient, tenant: str, count: int) -> N
 
 
 @pytest.fixture(scope="module")
-def tenants(azurite: str, table_name: str) -> Iterator[tuple[RequestCounter, Tenant, Tenant]]:
-    counter = RequestCounter()
-    table = TableClient.from_connection_string(azurite, table_name, per_retry_policies=[counter])
+def tenants(azurite: str, table_name: str) -> Iterator[tuple[Tenant, Tenant]]:
+    table = TableClient.from_connection_string(azurite, table_name, per_retry_policies=[StorageRequestCounter()])
     repository = table_rows.TableResourceRepository(table)
     users, groups = UserService(repository), GroupService(repository)
     built = []
     for size in (10, 10_000):
         tenant = f"mf{size}-" + uuid.uuid4().hex[:8]
         add_groups_in_transactions(table, tenant, size - MEMBER_GROUPS)
-        member = users.create(tenant, {"schemas": [USER_SCHEMA], "userName": "member"}).id
+        member = users.create(tenant, user_body("member")).id
         for number in range(MEMBER_GROUPS):
-            body = {"schemas": [GROUP_SCHEMA], "displayName": f"with member {number}", "members": [{"value": member}]}
-            groups.create(tenant, body)
-        built.append(Tenant(tenant, member))
-    tokens = json.dumps({tenant.name: TOKEN for tenant in built})
+            groups.create(tenant, group_body(f"with member {number}", members=[{"value": member}]))
+        built.append(Tenant(Client(tenant, TOKEN, "Groups"), member))
+    tokens = json.dumps({tenant.api.tenant: TOKEN for tenant in built})
     dependencies.override(dependencies.Dependencies(SettingsTokenSource({"SCIM_TOKENS": tokens}), users, groups))
-    yield counter, built[0], built[1]
+    yield built[0], built[1]
     dependencies.override(None)
 
 
-def list_groups(tenant: str, params: dict[str, str]) -> func.HttpResponse:
-    request = func.HttpRequest(
-        "GET",
-        f"https://scim.example.net/scim/{tenant}/v2/Groups",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        params=params,
-        route_params={"tenant": tenant},
-        body=b"",
-    )
-    return function_app.groups(request)
-
-
-def filtered_cost(counter: RequestCounter, tenant: Tenant, filter_template: str, **params: str) -> tuple[int, dict]:
-    before = counter.count
-    response = list_groups(tenant.name, {"filter": filter_template.format(member=tenant.member), **params})
+def filtered_cost(counter: StorageRequests, tenant: Tenant, filter_template: str, **params: str) -> tuple[int, dict]:
+    query = {"filter": filter_template.format(member=tenant.member), **params}
+    cost, response = counter.during(lambda: tenant.api.call("GET", params=query))
     assert response.status_code == 200
-    return counter.count - before, json.loads(response.get_body())
+    return cost, json_of(response)
 
 
 @pytest.mark.parametrize("filter_template", ['members[value eq "{member}"]', 'members.value eq "{member}"'])
-def test_member_filter_costs_the_same_with_10_and_10000_groups(tenants, filter_template):
-    counter, small, large = tenants
+def test_member_filter_costs_the_same_with_10_and_10000_groups(tenants, request_counter, filter_template):
+    small, large = tenants
 
-    small_cost, small_body = filtered_cost(counter, small, filter_template, excludedAttributes="members")
-    large_cost, large_body = filtered_cost(counter, large, filter_template, excludedAttributes="members")
+    small_cost, small_body = filtered_cost(request_counter, small, filter_template, excludedAttributes="members")
+    large_cost, large_body = filtered_cost(request_counter, large, filter_template, excludedAttributes="members")
 
     assert small_body["totalResults"] == large_body["totalResults"] == MEMBER_GROUPS
     assert small_cost == large_cost == 1 + MEMBER_GROUPS  # the member's rows, then each group's row
 
 
-def test_member_filter_with_members_returned_costs_the_same_with_10_and_10000_groups(tenants):
-    counter, small, large = tenants
+def test_member_filter_with_members_returned_costs_the_same_with_10_and_10000_groups(tenants, request_counter):
+    small, large = tenants
 
-    small_cost, _ = filtered_cost(counter, small, 'members[value eq "{member}"]')
-    large_cost, _ = filtered_cost(counter, large, 'members[value eq "{member}"]')
+    small_cost, _ = filtered_cost(request_counter, small, 'members[value eq "{member}"]')
+    large_cost, _ = filtered_cost(request_counter, large, 'members[value eq "{member}"]')
 
     assert small_cost == large_cost == 1 + 2 * MEMBER_GROUPS  # + each group's membership rows
 
 
-def test_member_filter_under_and_costs_the_same_with_10_and_10000_groups(tenants):
-    counter, small, large = tenants
+def test_member_filter_under_and_costs_the_same_with_10_and_10000_groups(tenants, request_counter):
+    small, large = tenants
     filter_template = 'members.value eq "{member}" and displayName sw "with"'
 
-    small_cost, _ = filtered_cost(counter, small, filter_template, excludedAttributes="members")
-    large_cost, _ = filtered_cost(counter, large, filter_template, excludedAttributes="members")
+    small_cost, _ = filtered_cost(request_counter, small, filter_template, excludedAttributes="members")
+    large_cost, _ = filtered_cost(request_counter, large, filter_template, excludedAttributes="members")
 
     assert small_cost == large_cost == 1 + MEMBER_GROUPS
 
 
 def test_the_large_tenant_has_10000_groups(tenants):
-    _, _, large = tenants
+    _, large = tenants
 
-    body = json.loads(list_groups(large.name, {"count": "1", "excludedAttributes": "members"}).get_body())
+    body = json_of(large.api.call("GET", params={"count": "1", "excludedAttributes": "members"}))
 
     assert body["totalResults"] == 10_000

@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from tests.api.http_client import Client, discovery_request, json_of
 from tests.conformance.test_scim_validator import DEFAULT_USER_MAPPINGS
+from tests.support.http import Client, discovery_request, json_of
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"

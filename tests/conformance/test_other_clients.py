@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import uuid
 
-from tests.e2e.test_provisioning_over_http import GROUP_SCHEMA, USER_SCHEMA, send
+from scim.models.group import GROUP_SCHEMA
+from scim.models.user import USER_SCHEMA
+from tests.support.local_host import send
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
