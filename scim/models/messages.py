@@ -51,26 +51,3 @@ class SearchRequest(ScimObject):
 
 BULK_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
-
-
-class BulkOperation(ScimObject):
-    """One operation of a Bulk request (RFC 7644 section 3.7); ``method`` in any letter case."""
-
-    method: Literal["POST", "PUT", "PATCH", "DELETE"]
-    bulkId: str | None = None
-    version: str | None = None
-    path: str
-    data: Any = None
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _method_in_any_case(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
-
-
-class BulkRequest(ScimObject):
-    """A Bulk request body (RFC 7644 section 3.7)."""
-
-    schemas: list[str]
-    failOnErrors: int | None = Field(default=None, ge=1)
-    operations: list[BulkOperation] = Field(alias="Operations", min_length=1)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scim.errors import InvalidPath, InvalidValue, PayloadTooLarge, ScimError, ServiceUnavailable
-from scim.models.messages import BULK_REQUEST_SCHEMA, BulkOperation, BulkRequest
+from scim.models.bulk import BulkOperation, BulkRequest
+from scim.models.messages import BULK_REQUEST_SCHEMA
 from scim.service.ports import StorageUnavailable
 from scim.service.resources import ResourceService, protocol_message
 

@@ -13,7 +13,6 @@ from scim.errors import NotFound
 from scim.models.base import AttributeInfo, ScimObject, attributes
 from scim.models.messages import LIST_RESPONSE_SCHEMA
 from scim.models.resource_types import GROUP, USER, ResourceType
-from scim.service.bulk import MAX_OPERATIONS, MAX_PAYLOAD_BYTES
 from scim.service.query import CURSOR_SUPPORTED, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_SUPPORTED
 from scim.service.resources import ETAG_SUPPORTED
 
@@ -66,6 +65,8 @@ def authentication_schemes(methods: tuple[str, ...] | None) -> list[dict[str, An
 def service_provider_config(tenant_url: str, methods: tuple[str, ...] | None = None) -> dict[str, Any]:
     """RFC 7643 section 5: what this service provider implements, and nothing more; the
     authentication schemes of the calling tenant (``methods``) when it is known."""
+    from scim.service.bulk import MAX_OPERATIONS, MAX_PAYLOAD_BYTES  # not at cold start: few requests need it
+
     return {
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
         "patch": {"supported": True},
