@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from scim.models.base import ScimObject
+from scim.models.messages import ProtocolMessage
 
 
 class BulkOperation(ScimObject):
@@ -24,9 +25,8 @@ class BulkOperation(ScimObject):
         return value.upper() if isinstance(value, str) else value
 
 
-class BulkRequest(ScimObject):
+class BulkRequest(ProtocolMessage):
     """A Bulk request body (RFC 7644 section 3.7)."""
 
-    schemas: list[str]
     failOnErrors: int | None = Field(default=None, ge=1)
     operations: list[BulkOperation] = Field(alias="Operations", min_length=1)

@@ -37,6 +37,7 @@ from scim.models.messages import (
     SEARCH_REQUEST_SCHEMA,
     PatchOperation,
     PatchRequest,
+    ProtocolMessage,
     SearchRequest,
 )
 from scim.models.resource_types import ResourceType
@@ -68,7 +69,7 @@ from scim.service.selection import Selection
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Model = TypeVar("Model", bound=ScimObject)
-Message = TypeVar("Message", PatchRequest, SearchRequest)  # the protocol messages a request body may be
+Message = TypeVar("Message", bound=ProtocolMessage)  # a protocol message a request body may be (RFC 7644 section 3.1)
 
 EVERYTHING = Selection()  # every attribute returned by default
 ETAG_SUPPORTED = True  # ETag and meta.version on every resource; If-Match (412), If-None-Match (304)
