@@ -32,6 +32,7 @@ EXPECTED_FUNCTIONS = {
     "users_search": ("scim/{tenant}/v2/Users/.search", ["POST"]),
     "groups_search": ("scim/{tenant}/v2/Groups/.search", ["POST"]),
     "root_search": ("scim/{tenant}/v2/.search", ["POST"]),
+    "bulk": ("scim/{tenant}/v2/Bulk", ["POST"]),
     "service_provider_config": ("scim/{tenant}/v2/ServiceProviderConfig", None),
     "schemas": ("scim/{tenant}/v2/Schemas", None),
     "schema": ("scim/{tenant}/v2/Schemas/{id}", None),
