@@ -5,8 +5,8 @@ user and group pagination, manager set/change/remove. Each asserts the test's pa
 
 Not replayed here: the tests that drive Entra's provisioning engine (they need an Entra tenant;
 their requests are those of tests/conformance/test_entra_*.py) and the two authentication tests
-(an OAuth token endpoint or workload identity federation, which this service does not offer: it
-takes a Secret Token or an Entra-issued JWT).
+(client credentials or workload identity federation through Entra's engine; the token endpoint's
+own behaviour is tested in tests/e2e/test_oauth_over_http.py).
 """
 
 from __future__ import annotations
