@@ -55,11 +55,13 @@ class Endpoint:
     tenant_url: str
     token: str
 
-    def request(self, method: str, path: str, body: dict | None = None) -> Response:
+    def request(
+        self, method: str, path: str, body: dict | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
         """Send one request on this thread's keep-alive connection (reopened when the server closed it)."""
         target = urlsplit(self.tenant_url)
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"Authorization": self.authorization(), "Content-Type": "application/scim+json"}
+        headers = {"Authorization": self.authorization(), "Content-Type": "application/scim+json", **(headers or {})}
         for attempt in (1, 2):
             connection = self._connection(target.hostname, target.port)
             reused = connection.sock is not None
