@@ -80,7 +80,12 @@ class Instances:
         log_path = self.scratch / f"instance-{number}.log"
         command = [sys.executable, "-m", "bench.instance", "--host", HOST, "--port", str(port)]
         context = listening_process(
-            command, self.environment, log_path, (HOST, port), f"instance {number}", startup_timeout=STARTUP_TIMEOUT_SECONDS
+            command,
+            self.environment,
+            log_path,
+            (HOST, port),
+            f"instance {number}",
+            startup_timeout=STARTUP_TIMEOUT_SECONDS,
         )
         process = context.__enter__()
         return Instance(number, f"http://{HOST}:{port}", process, log_path, context)

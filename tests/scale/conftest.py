@@ -52,4 +52,3 @@ def body_of(response: Response) -> dict:
 def outcome(response: Response) -> tuple[int, str | None]:
     """Status and scimType, for comparing the outcomes of a race."""
     return response.status, (response.body or {}).get("scimType")
-
