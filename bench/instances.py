@@ -117,13 +117,17 @@ class Instances:
     def table(self) -> TableClient:
         return TableClient.from_connection_string(AZURITE, self.table_name)
 
-    def write_key_vault(self, secrets_by_name: Mapping[str, str]) -> None:
-        """Replace the shared fake Key Vault's contents in one rename (see ``bench.instance``)."""
-        path = Path(self.environment["SCIM_FAKE_KEY_VAULT_FILE"])
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(dict(secrets_by_name)), encoding="utf-8")
-        os.replace(temporary, path)
+    def update_key_vault(self, changes: Mapping[str, str | None]) -> None:
+        """Set (or, with None, delete) secrets of the shared fake Key Vault in one rename.
 
+        Every instance sees the change at its next read (see ``bench.instance``).
+        """
+        path = Path(self.environment["SCIM_FAKE_KEY_VAULT_FILE"])
+        contents = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        contents.update(changes)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({k: v for k, v in contents.items() if v is not None}), encoding="utf-8")
+        os.replace(temporary, path)
 
 class Spread:
     """Requests of one tenant spread over the running instances; the interface of ``Endpoint``."""
@@ -188,7 +192,7 @@ def instances(
             environment["SCIM_FAKE_KEY_VAULT_FILE"] = str(Path(scratch) / "key-vault.json")
         group = Instances(environment, Path(scratch), tokens)
         if key_vault is not None:
-            group.write_key_vault(key_vault)
+            group.update_key_vault(key_vault)
         try:
             group.start(count)
             yield group
