@@ -129,6 +129,7 @@ class Instances:
         temporary.write_text(json.dumps({k: v for k, v in contents.items() if v is not None}), encoding="utf-8")
         os.replace(temporary, path)
 
+
 class Spread:
     """Requests of one tenant spread over the running instances; the interface of ``Endpoint``."""
 
