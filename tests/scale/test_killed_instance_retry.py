@@ -13,7 +13,7 @@ Kill points, by the operation's storage requests (G read, P transaction; see doc
 | --- | --- | --- |
 | POST /Users | P | before P; after P |
 | PATCH /Users/{id} (userName and externalId move) | G P G | before P; after P |
-| PATCH /Groups/{id} adding 35 members | 35 G, P P | before the first P; after it (and, from outside, while paused after it) |
+| PATCH /Groups/{id} adding 35 members | 35 G, P P | before the first P; after it; paused after it, killed outside |
 | DELETE /Users/{id} of a user in 3 groups | G P G P | after the first P (marker written); after the last P |
 | DELETE /Groups/{id} of a group with 70 members | G P G G P P | after the first cleanup P |
 | POST /Groups with 2 members | G G P P G G | after the group's P, before its members' P |
