@@ -45,15 +45,18 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
     retry_answers: Counter = field(default_factory=Counter)  # status (429, 503) -> count
+    storage_requests: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # when counted
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def requests(self) -> int:
         return sum(len(values) for values in self.seconds.values())
 
-    def record(self, name: str, seconds: float) -> None:
+    def record(self, name: str, seconds: float, storage_requests: int | None = None) -> None:
         with self.lock:
             self.seconds[name].append(seconds)
+            if storage_requests is not None:
+                self.storage_requests[name][storage_requests] += 1
 
     def error(self, text: str) -> None:
         with self.lock:
@@ -100,7 +103,7 @@ class Client:
             except OSError as problem:
                 self.tally.error(f"{name}: {method} {path}: {type(problem).__name__}")
                 return None
-            self.tally.record(name, response.seconds)
+            self.tally.record(name, response.seconds, response.storage_requests)
             if response.status in (429, 503):
                 self.tally.retry_answer(response.status)
                 time.sleep(min(MAX_RETRY_AFTER_SECONDS, 1.0))
@@ -250,34 +253,44 @@ def run(seconds: float, clients: int, max_requests: int, seed: int = 1, out=sys.
         endpoint = host.endpoint()
         address = ipaddress.ip_address(urlsplit(endpoint.tenant_url).hostname)
         assert address.is_loopback, "the soak runs on loopback only"
-        tally = Tally()
-        group_ids = []
-        for number in range(GROUPS):
-            _, created = endpoint.send(
-                "POST", "/Groups", {"schemas": [GROUP_SCHEMA], "displayName": f"Soak group {number}"}
-            )
-            group_ids.append(created["id"])
-        workers = [Client(number, endpoint, group_ids, tally, seed) for number in range(clients)]
-        deadline = time.monotonic() + seconds
-        started = time.monotonic()
-
-        def work(client: Client) -> None:
-            while time.monotonic() < deadline and tally.requests < max_requests:
-                client.step()
-
-        threads = [threading.Thread(target=work, args=(client,), daemon=True) for client in workers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=seconds + 120)
-        elapsed = time.monotonic() - started
-        hung = sum(thread.is_alive() for thread in threads)
-        if hung:
-            tally.error(f"{hung} clients did not finish within {seconds + 120:.0f} s")
-        problems = check_stored_state(host.table_name, workers)
-    figures = figures_of(tally, elapsed, clients, problems)
+        figures, tally = drive(
+            endpoint, host.table_name, seconds=seconds, clients=clients, max_requests=max_requests, seed=seed
+        )
     report(figures, tally, out)
     return figures
+
+
+def drive(
+    endpoint: Endpoint, table_name: str, *, seconds: float, clients: int, max_requests: int, seed: int
+) -> tuple[dict, Tally]:
+    """Run the clients against ``endpoint`` (anything with ``Endpoint``'s ``request`` and ``send``),
+    then check the tenant's rows in ``table_name``; the figures and the tally."""
+    tally = Tally()
+    group_ids = []
+    for number in range(GROUPS):
+        _, created = endpoint.send(
+            "POST", "/Groups", {"schemas": [GROUP_SCHEMA], "displayName": f"Soak group {number}"}
+        )
+        group_ids.append(created["id"])
+    workers = [Client(number, endpoint, group_ids, tally, seed) for number in range(clients)]
+    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+
+    def work(client: Client) -> None:
+        while time.monotonic() < deadline and tally.requests < max_requests:
+            client.step()
+
+    threads = [threading.Thread(target=work, args=(client,), daemon=True) for client in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    elapsed = time.monotonic() - started
+    hung = sum(thread.is_alive() for thread in threads)
+    if hung:
+        tally.error(f"{hung} clients did not finish within {seconds + 120:.0f} s")
+    problems = check_stored_state(table_name, workers)
+    return figures_of(tally, elapsed, clients, problems), tally
 
 
 def check_stored_state(table_name: str, workers: list[Client]) -> list[str]:
@@ -306,6 +319,8 @@ def figures_of(tally: Tally, elapsed: float, clients: int, problems: list[str]) 
             "p95_ms": round(percentile(milliseconds, 0.95), 1),
             "p99_ms": round(percentile(milliseconds, 0.99), 1),
         }
+        if counted := tally.storage_requests.get(name):
+            per_operation[name]["storage_requests"] = dict(sorted(counted.items()))
     return {
         "seconds": round(elapsed, 1),
         "clients": clients,
