@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-LOCAL_HOST = "scim.local_host"  # the module whose main() serves function_app
+from scim.local_host import Router, main
+
 FAULT_HEADER = "X-Fault"
 FAKE_KEY_VAULT_SETTING = "SCIM_FAKE_KEY_VAULT_FILE"
 FAULT_HOOKS_SETTING = "SCIM_FAULT_HOOKS"
@@ -116,7 +117,7 @@ def _fault_policy() -> Any:
     return FaultAtStorageRequest()
 
 
-def install_fault_hooks(local_host: Any) -> None:
+def install_fault_hooks() -> None:
     """Arm a request's ``X-Fault`` plan around its dispatch; give the table client the policy."""
     from scim.storage import tables
 
@@ -124,7 +125,7 @@ def install_fault_hooks(local_host: Any) -> None:
     tables.table_client_from_settings = lambda **options: build_table_client(
         **{**options, "per_retry_policies": [*options.get("per_retry_policies", []), _fault_policy()]}
     )
-    dispatch = local_host.Router.dispatch
+    dispatch = Router.dispatch
 
     def dispatch_with_fault(router, method, url, headers, body):
         text = next((value for name, value in headers.items() if name.lower() == FAULT_HEADER.lower()), None)
@@ -137,21 +138,19 @@ def install_fault_hooks(local_host: Any) -> None:
         finally:
             _fault.plan = None
 
-    local_host.Router.dispatch = dispatch_with_fault
+    Router.dispatch = dispatch_with_fault
 
 
-def main() -> None:
-    import importlib
-
-    local_host = importlib.import_module(LOCAL_HOST)
+def run_instance() -> None:
+    """Switch on the seams the settings ask for, then serve as the local host does."""
     if os.environ.get(FAKE_KEY_VAULT_SETTING):
         from scim.auth import tokens
 
         tokens.token_source_from_settings = file_key_vault_token_source
     if os.environ.get(FAULT_HOOKS_SETTING) == "1":
-        install_fault_hooks(local_host)
-    local_host.main()
+        install_fault_hooks()
+    main()
 
 
 if __name__ == "__main__":
-    main()
+    run_instance()
