@@ -13,7 +13,9 @@ Kill points, by the operation's storage requests (G read, P transaction; see doc
 | --- | --- | --- |
 | POST /Users | P | before P; after P |
 | PATCH /Users/{id} (userName and externalId move) | G P G | before P; after P |
+| PUT /Users/{id} (userName and externalId move) | G P G | after P |
 | PATCH /Groups/{id} adding 35 members | 35 G, P P | before the first P; after it; paused after it, killed outside |
+| PATCH /Groups/{id} removing 2 members and adding 35 | 37 G, P P | after the first P |
 | DELETE /Users/{id} of a user in 3 groups | G P G P | after the first P (marker written); after the last P |
 | DELETE /Groups/{id} of a group with 70 members | G P G G P P | after the first cleanup P |
 | POST /Groups with 2 members | G G P P G G | after the group's P, before its members' P |
@@ -131,6 +133,18 @@ def test_a_user_patch_killed_around_its_transaction_is_completed_by_the_retry(sp
     assert len(stored(spread).index_rows) == 2
 
 
+def test_a_put_killed_after_its_transaction_is_completed_by_the_retry(spread: Spread):
+    user = body_of(spread.request("POST", "/Users", user_body("old@example.com", externalId="old")))
+
+    retried = killed_then_resent(
+        spread, "PUT", f"/Users/{user['id']}", user_body("new@example.com", externalId="new"), "kill-after:2"
+    )
+
+    assert retried.status == 200 and retried.body["userName"] == "new@example.com"
+    assert found_by_user_name(spread, "old@example.com") == []
+    assert len(stored(spread).index_rows) == 2
+
+
 # --- PATCH /Groups/{id} adding members in two transactions -------------------------------------
 
 
@@ -155,6 +169,23 @@ def test_a_membership_patch_killed_from_outside_while_paused_is_completed_by_the
 
     assert retried.status == 204
     assert stored(spread).members(group["id"]) == set(members)
+
+
+def test_a_patch_adding_and_removing_members_killed_between_its_transactions_is_completed_by_the_retry(
+    spread: Spread,
+):
+    group = body_of(spread.request("POST", "/Groups", group_body("Engineering")))
+    leaving, joining = new_users(spread, 2), new_users(spread, 35)
+    assert spread.request("PATCH", f"/Groups/{group['id']}", add_members(*leaving)).status == 204
+    body = patch_body(
+        {"op": "remove", "path": "members", "value": [{"value": member} for member in leaving]},
+        {"op": "add", "path": "members", "value": [{"value": member} for member in joining]},
+    )
+
+    retried = killed_then_resent(spread, "PATCH", f"/Groups/{group['id']}", body, "kill-after:38")
+
+    assert retried.status == 204
+    assert stored(spread).members(group["id"]) == set(joining)
 
 
 # --- DELETE, finished by the retry -------------------------------------------------------------
