@@ -7,8 +7,8 @@ shortened so that the bounds are seconds: a new token within ``SCIM_TOKEN_MISS_S
 or revoked one refused within ``SCIM_TOKEN_CACHE_SECONDS``, on every instance, and no request
 with a token that is still valid refused meanwhile.
 
-With the default ``SCIM_TOKENS`` setting (no Key Vault) tokens are read once at start: there a
-change reaches an instance when it restarts (docs/scale.md).
+With the default ``SCIM_TOKENS`` setting (no Key Vault) tokens are read once at start: a change
+reaches an instance when it restarts, which the last test shows.
 """
 
 from __future__ import annotations
@@ -107,3 +107,14 @@ def test_a_revocation_reaches_every_instance_within_the_cache_period(vault_group
     seconds = seconds_until_each_instance_answers(vault_group, "revoke", new, 401)
 
     assert max(seconds) <= CACHE_SECONDS + SLACK_SECONDS, seconds
+
+
+def test_with_settings_tokens_a_rotation_reaches_each_instance_when_it_restarts(azurite: str):
+    with instances(2, ["settings"]) as group:
+        old, new = group.tokens["settings"], secrets.token_urlsafe(32)
+        group.environment["SCIM_TOKENS"] = json.dumps({"settings": [old, new]})
+
+        group.replace(0)
+
+        assert [status(group, position, "settings", new) for position in (0, 1)] == [200, 401]
+        assert [status(group, position, "settings", old) for position in (0, 1)] == [200, 200]
