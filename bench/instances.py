@@ -15,6 +15,7 @@ import json
 import os
 import random
 import secrets
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,7 +42,7 @@ class Instance:
 
     number: int
     base_url: str
-    process: object  # subprocess.Popen
+    process: subprocess.Popen
     log_path: Path
     _context: AbstractContextManager = field(repr=False)
 
@@ -69,10 +70,16 @@ class Instances:
         self._started = itertools.count()
 
     def start(self, count: int) -> None:
-        """Start ``count`` more instances at once; wait until each listens."""
+        """Start ``count`` more instances at once; wait until each listens.
+
+        If one fails to start, the error is raised once the others are running (``stop`` ends them).
+        """
         with ThreadPoolExecutor(max_workers=count) as pool:
-            started = list(pool.map(lambda _: self._start_one(), range(count)))
-        self.running.extend(started)
+            starting = [pool.submit(self._start_one) for _ in range(count)]
+        failures = [future.exception() for future in starting if future.exception() is not None]
+        self.running.extend(future.result() for future in starting if future.exception() is None)
+        if failures:
+            raise failures[0]
 
     def _start_one(self) -> Instance:
         number = next(self._started)
