@@ -75,6 +75,9 @@ class Endpoint:
                 if reused and attempt == 1:
                     continue  # the server closed an idle keep-alive connection: once more, fresh
                 raise
+            except (OSError, http.client.HTTPException):
+                connection.close()  # left mid-request, it could send nothing more
+                raise
             seconds = time.perf_counter() - started
             counted = reply.getheader(request_count.HEADER)
             return Response(

@@ -16,6 +16,7 @@ out after 60 s. Exits non-zero when there was an error or the stored state is in
 from __future__ import annotations
 
 import argparse
+import http.client
 import ipaddress
 import json
 import random
@@ -35,6 +36,9 @@ GROUPS = 6
 USERS_PER_CLIENT = 40
 MAX_RETRIES_OF_ONE_REQUEST = 10
 MAX_RETRY_AFTER_SECONDS = 2.0
+# A resent request whose first attempt was cut off may find its own write done: a create then
+# answers 409 (the client looks the user up, as Entra does), a delete 404.
+DONE_BEFORE_THE_CONNECTION_DROPPED = {("POST", 409), ("DELETE", 404)}
 
 
 @dataclass
@@ -64,7 +68,7 @@ class Tally:
             if len(self.errors) < 20:
                 self.errors.append(text)
 
-    def retry_answer(self, status: int) -> None:
+    def retry_answer(self, status: int | str) -> None:
         with self.lock:
             self.retry_answers[status] += 1
 
@@ -72,8 +76,18 @@ class Tally:
 class Client:
     """One provisioning client with users of its own; ``step`` sends one Entra-like exchange."""
 
-    def __init__(self, number: int, endpoint: Endpoint, group_ids: list[str], tally: Tally, seed: int):
+    def __init__(
+        self,
+        number: int,
+        endpoint: Endpoint,
+        group_ids: list[str],
+        tally: Tally,
+        seed: int,
+        *,
+        resend_dropped: bool = False,
+    ):
         self.endpoint, self.group_ids, self.tally = endpoint, group_ids, tally
+        self.resend_dropped = resend_dropped  # resend a request whose connection dropped (an instance died)
         self.random = random.Random(seed * 1000 + number)
         self.names = [f"soak-{number}-{index}@example.com" for index in range(USERS_PER_CLIENT)]
         self.ids: dict[str, str] = {}  # userName -> id, for the users that exist
@@ -96,18 +110,27 @@ class Client:
     # --- one request ------------------------------------------------------------------------
 
     def send(self, name: str, method: str, path: str, body: dict | None, expected: int) -> dict | None:
-        """Send, resending after 429/503; record the latency; an unexpected status is an error."""
+        """Send, resending after 429/503 (and a dropped connection, with ``resend_dropped``); record
+        the latency; an unexpected status is an error."""
+        dropped = False
         for _ in range(MAX_RETRIES_OF_ONE_REQUEST):
             try:
                 response = self.endpoint.request(method, path, body)
-            except OSError as problem:
-                self.tally.error(f"{name}: {method} {path}: {type(problem).__name__}")
-                return None
+            except (OSError, http.client.HTTPException) as problem:
+                if not self.resend_dropped:
+                    self.tally.error(f"{name}: {method} {path}: {type(problem).__name__}")
+                    return None
+                self.tally.retry_answer("dropped")
+                dropped = True
+                time.sleep(0.1)
+                continue
             self.tally.record(name, response.seconds, response.storage_requests)
             if response.status in (429, 503):
                 self.tally.retry_answer(response.status)
                 time.sleep(min(MAX_RETRY_AFTER_SECONDS, 1.0))
                 continue
+            if dropped and (method, response.status) in DONE_BEFORE_THE_CONNECTION_DROPPED:
+                return {}
             if response.status != expected:
                 detail = (response.body or {}).get("detail", "")
                 self.tally.error(f"{name}: {method} {urlsplit(path).path} answered {response.status}: {detail}")
@@ -152,9 +175,19 @@ class Client:
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Reliability"},
         }
         created = self.send("create", "POST", "/Users", body, 201)
+        if created == {}:  # an attempt whose answer was lost created the user: find it, as Entra does
+            created = self.found(user_name)
         if created is not None:
             self.ids[user_name] = created["id"]
         return None
+
+    def found(self, user_name: str) -> dict | None:
+        path = "/Users?filter=" + quote_plus(f'userName eq "{user_name}"')
+        resources = (self.send("lookup", "GET", path, None, 200) or {}).get("Resources") or []
+        if len(resources) != 1:
+            self.tally.error(f"lookup: {len(resources)} users found after a create whose answer was lost")
+            return None
+        return resources[0]
 
     def update(self) -> None:
         user_name = self.existing()
@@ -261,10 +294,20 @@ def run(seconds: float, clients: int, max_requests: int, seed: int = 1, out=sys.
 
 
 def drive(
-    endpoint: Endpoint, table_name: str, *, seconds: float, clients: int, max_requests: int, seed: int
+    endpoint: Endpoint,
+    table_name: str,
+    *,
+    seconds: float,
+    clients: int,
+    max_requests: int,
+    seed: int,
+    resend_dropped: bool = False,
+    on_start: Callable[[], None] | None = None,
 ) -> tuple[dict, Tally]:
     """Run the clients against ``endpoint`` (anything with ``Endpoint``'s ``request`` and ``send``),
-    then check the tenant's rows in ``table_name``; the figures and the tally."""
+    then check the tenant's rows in ``table_name``; the figures and the tally.
+
+    ``on_start`` is called once the shared groups exist, as the clients start."""
     tally = Tally()
     group_ids = []
     for number in range(GROUPS):
@@ -272,7 +315,9 @@ def drive(
             "POST", "/Groups", {"schemas": [GROUP_SCHEMA], "displayName": f"Soak group {number}"}
         )
         group_ids.append(created["id"])
-    workers = [Client(number, endpoint, group_ids, tally, seed) for number in range(clients)]
+    workers = [
+        Client(number, endpoint, group_ids, tally, seed, resend_dropped=resend_dropped) for number in range(clients)
+    ]
     deadline = time.monotonic() + seconds
     started = time.monotonic()
 
@@ -280,6 +325,8 @@ def drive(
         while time.monotonic() < deadline and tally.requests < max_requests:
             client.step()
 
+    if on_start is not None:
+        on_start()
     threads = [threading.Thread(target=work, args=(client,), daemon=True) for client in workers]
     for thread in threads:
         thread.start()
@@ -327,7 +374,7 @@ def figures_of(tally: Tally, elapsed: float, clients: int, problems: list[str]) 
         "requests": tally.requests,
         "requests_per_second": round(tally.requests / elapsed, 1) if elapsed else 0.0,
         "errors": tally.error_count,
-        "retry_answers": {str(status): count for status, count in sorted(tally.retry_answers.items())},
+        "retry_answers": {str(status): count for status, count in sorted(tally.retry_answers.items(), key=str)},
         "p50_ms": round(percentile(every, 0.50), 1),
         "p95_ms": round(percentile(every, 0.95), 1),
         "p99_ms": round(percentile(every, 0.99), 1),
