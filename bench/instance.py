@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scim.local_host import Router, main
+from local_host.routing import Router
+from local_host.server import main
 
 FAULT_HEADER = "X-Fault"
 FAKE_KEY_VAULT_SETTING = "SCIM_FAKE_KEY_VAULT_FILE"

@@ -30,7 +30,7 @@ from azure.data.tables import TableClient, TableServiceClient
 
 from bench.harness import AZURITE, Endpoint, Response, user_name_filter
 from bench.instance import PAUSED_LINE
-from scim.local_host import free_port, listening_process
+from local_host.processes import free_port, listening_process
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_SECONDS = 30

@@ -15,8 +15,9 @@ from azure.data.tables import TableClient
 from bench.harness import AZURITE
 from bench.instances import instances
 from scim.storage.resources import SERVICE_PARTITION
-from tests.reliability.conftest import race, user_body
 from tests.scale.conftest import INSTANCE_COUNT, body_of
+from tests.support.bodies import user_body
+from tests.support.concurrency import race
 
 TENANT = "cursors"
 PAGE = "/Users?count=2&cursor="

@@ -33,9 +33,9 @@ import pytest
 from bench.harness import Response, user_name_filter
 from bench.instance import FAULT_HEADER
 from bench.instances import Spread
-from tests.reliability.conftest import add_members, group_body, patch_body, user_body
 from tests.reliability.integrity import TenantState, assert_integrity
 from tests.scale.conftest import body_of, outcome, stored
+from tests.support.bodies import add_members, group_body, patch_body, user_body
 
 VICTIM, SURVIVOR = 0, 1
 

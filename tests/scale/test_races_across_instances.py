@@ -12,9 +12,10 @@ import uuid
 import pytest
 
 from bench.instances import Spread
-from tests.reliability.conftest import add_members, group_body, patch_body, race, user_body
-from tests.reliability.test_concurrency import RACERS, add_email, case_variant
+from tests.reliability.test_concurrency import RACERS, add_email
 from tests.scale.conftest import body_of, outcome, stored
+from tests.support.bodies import add_members, group_body, patch_body, user_body
+from tests.support.concurrency import letter_case_variant, race
 
 
 @pytest.mark.parametrize(("resource", "order"), [("Users", "round-robin"), ("Groups", "random")])
@@ -23,7 +24,7 @@ def test_creates_of_one_unique_value_on_four_instances_make_exactly_one_resource
 ):
     client = spread.instances.spread(spread.tenant, order)
     build = user_body if resource == "Users" else group_body
-    spellings = [case_variant("same.name@example.com", variant) for variant in range(RACERS)]
+    spellings = [letter_case_variant("same.name@example.com", variant) for variant in range(RACERS)]
 
     responses = race(*(lambda name=name: client.request("POST", f"/{resource}", build(name)) for name in spellings))
 
