@@ -2,7 +2,7 @@
 
     python -m bench.instance --host 127.0.0.1 --port 7072
 
-Without the settings below it is exactly ``python -m scim.local_host``. With them:
+Without the settings below it is exactly ``python -m local_host``. With them:
 
 - ``SCIM_FAKE_KEY_VAULT_FILE=<path>``: tenants' records come from the Key Vault token source
   (``scim.auth.keyvault``, with the usual ``SCIM_TOKEN_*_SECONDS`` cache settings) whose
