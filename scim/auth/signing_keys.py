@@ -6,10 +6,12 @@ Rules:
   longest token lifetime plus the time an instance may go on signing with it (its cache period),
   so a rotation invalidates no token before it expires.
 - In Key Vault the ring is the versions of one secret (``SIGNING_KEY_SECRET``), one key per
-  version. Key Vault has no compare-and-swap, so keys are never rewritten, only added: the first
-  instance that finds no key writes one; two instances doing so at once each add a version, both
-  keys verify, and every instance signs with the newer one once it has read both. No write can
-  lose another's key.
+  version. In Azure the deployment writes the first key (``scripts/deploy-steps
+  ensure-signing-key``) and the operator adds the next ones (``rotate-signing-key``), so the app's
+  identity only reads; an instance that finds no key writes one if it may, else answers 503.
+  Key Vault has no compare-and-swap, so keys are never rewritten, only added: two instances
+  writing the first key at once each add a version, both keys verify, and every instance signs
+  with the newer one once it has read both. No write can lose another's key.
 - Instances read the ring once per ``cache_seconds``; a token with an unknown ``kid`` (signed by an
   instance that saw a newer key first) re-reads it, at most once per ``REFRESH_COOLDOWN_SECONDS``.
 - Locally the ring is the ``SCIM_OAUTH_SIGNING_KEYS`` setting, which the admin command line writes.
@@ -155,9 +157,7 @@ class KeyVaultSigningKeys:
         try:
             keys = self._read_keys()
             if not keys:
-                self._client.set_secret(
-                    SIGNING_KEY_SECRET, json.dumps(key_to_json(new_key(self._clock()))), content_type="application/json"
-                )
+                self._create_first_key()
                 keys = self._read_keys()  # whatever every creator wrote: all instances converge on it
         except AzureError as problem:
             logger.warning("Signing keys cannot be read from Key Vault: %s", type(problem).__name__)
@@ -167,6 +167,25 @@ class KeyVaultSigningKeys:
             return
         self._ring = retained(keys, self._clock())
         self._read_at = self._clock()
+
+    def _create_first_key(self) -> None:
+        from azure.core.exceptions import HttpResponseError
+
+        try:
+            self._client.set_secret(
+                SIGNING_KEY_SECRET, json.dumps(key_to_json(new_key(self._clock()))), content_type="application/json"
+            )
+        except HttpResponseError as problem:
+            if problem.status_code == 403:
+                # In Azure the app is a Key Vault Secrets User (read only): the deployment makes the key.
+                logger.error(
+                    "Key Vault secret %s has no signing key and this app may not create one (403 Forbidden): "
+                    "run the deployment's step `scripts/deploy-steps ensure-signing-key <vault>` (part of "
+                    "scripts/deploy and azd's postprovision hook) or `python -m scim.admin rotate-signing-key`; "
+                    "token requests are answered 503 until then",
+                    SIGNING_KEY_SECRET,
+                )
+            raise
 
     def _read_keys(self) -> list[SigningKey]:
         from azure.core.exceptions import ResourceNotFoundError

@@ -6,7 +6,7 @@ import json
 import threading
 
 import pytest
-from azure.core.exceptions import ServiceRequestError
+from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
 from scim.auth.signing_keys import (
     RETENTION_SECONDS,
@@ -113,6 +113,23 @@ def test_key_vault_outage_with_no_ring_is_service_unavailable(vault, wall_clock)
 
     with pytest.raises(ServiceUnavailable):
         KeyVaultSigningKeys(vault, clock=wall_clock).ring()
+
+
+def test_no_key_and_no_write_access_is_service_unavailable_logged_with_the_secret_and_the_deploy_step(
+    vault, wall_clock, monkeypatch, caplog
+):
+    def forbidden(*args, **kwargs):
+        error = HttpResponseError("(Forbidden) Caller is not authorized to perform action on resource.")
+        error.status_code = 403
+        raise error
+
+    monkeypatch.setattr(vault, "set_secret", forbidden)  # a Key Vault Secrets User, as in Azure
+
+    with pytest.raises(ServiceUnavailable):
+        KeyVaultSigningKeys(vault, clock=wall_clock).ring()
+    (logged,) = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert SIGNING_KEY_SECRET in logged.getMessage()
+    assert "scripts/deploy-steps ensure-signing-key" in logged.getMessage()
 
 
 def test_settings_ring_signs_with_the_newest_key(wall_clock):
