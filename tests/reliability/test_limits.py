@@ -10,6 +10,7 @@ import pytest
 
 from scim.api import adapter
 from scim.service import groups
+from scim.service.bulk import MAX_OPERATIONS, MAX_PAYLOAD_BYTES
 from scim.service.cursors import MAX_CURSOR_LENGTH
 from scim.service.filters.parser import parse_filter
 from scim.service.query import MAX_PAGE_SIZE
@@ -140,9 +141,9 @@ def test_a_cursor_past_its_length_limit_is_400_invalid_cursor(users_api: Client)
     assert_scim_error(response, 400, "invalidCursor")
 
 
-def test_service_provider_config_advertises_the_page_size_and_no_bulk(served, tenant: str):
+def test_service_provider_config_advertises_the_page_size_and_the_bulk_limits(served, tenant: str):
     config = json_of(discovery_request(tenant, "/ServiceProviderConfig"))
 
     assert config["filter"] == {"supported": True, "maxResults": MAX_PAGE_SIZE}
     assert config["pagination"]["maxPageSize"] == MAX_PAGE_SIZE
-    assert config["bulk"] == {"supported": False, "maxOperations": 0, "maxPayloadSize": 0}
+    assert config["bulk"] == {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD_BYTES}
