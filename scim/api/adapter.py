@@ -31,6 +31,7 @@ from scim.errors import (
 )
 from scim.models.base import value_in_any_case
 from scim.models.messages import BULK_RESPONSE_SCHEMA, ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
+from scim.models.resource_types import ResourceType
 from scim.platform import request_count
 from scim.service import discovery
 from scim.service.ports import StorageUnavailable, StoredResource
@@ -194,26 +195,35 @@ def _methods(call: Call[None]) -> tuple[str, ...] | None:
 
 
 def schemas(request: func.HttpRequest) -> func.HttpResponse:
-    """/Schemas: every schema served."""
-    return _serve(request, _no_service, {"GET": lambda call: Reply(200, discovery.schemas(call.tenant_url))})
+    """/Schemas: every schema the calling tenant has (core, deployment and its own extensions)."""
+    handlers = {"GET": lambda call: Reply(200, discovery.schemas(call.tenant_url, _served(call)))}
+    return _serve(request, _no_service, handlers)
 
 
 def schema(request: func.HttpRequest) -> func.HttpResponse:
     """/Schemas/{id}: one schema by URN."""
-    return _serve(
-        request, _no_service, {"GET": lambda call: Reply(200, discovery.schema(call.tenant_url, _route_id(call)))}
-    )
+    handlers = {"GET": lambda call: Reply(200, discovery.schema(call.tenant_url, _route_id(call), _served(call)))}
+    return _serve(request, _no_service, handlers)
 
 
 def resource_types(request: func.HttpRequest) -> func.HttpResponse:
-    """/ResourceTypes: every resource type served."""
-    return _serve(request, _no_service, {"GET": lambda call: Reply(200, discovery.resource_types(call.tenant_url))})
+    """/ResourceTypes: every resource type served, with the calling tenant's schemaExtensions."""
+    handlers = {"GET": lambda call: Reply(200, discovery.resource_types(call.tenant_url, _served(call)))}
+    return _serve(request, _no_service, handlers)
 
 
 def resource_type(request: func.HttpRequest) -> func.HttpResponse:
     """/ResourceTypes/{id}: one resource type by name."""
-    handlers = {"GET": lambda call: Reply(200, discovery.resource_type(call.tenant_url, _route_id(call)))}
+    handlers = {
+        "GET": lambda call: Reply(200, discovery.resource_type(call.tenant_url, _route_id(call), _served(call)))
+    }
     return _serve(request, _no_service, handlers)
+
+
+def _served(call: Call[None]) -> tuple[ResourceType, ...]:
+    """The resource types as the (authenticated) calling tenant has them."""
+    services = dependencies.current()
+    return services.users.type_for(call.tenant), services.groups.type_for(call.tenant)
 
 
 def unknown_route(request: func.HttpRequest) -> func.HttpResponse:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scim.auth.tokens import TokenSource
@@ -16,6 +18,11 @@ from scim.service.users import UserService
 
 if TYPE_CHECKING:
     from scim.auth.oauth import OAuthServer
+    from scim.service.extension_catalog import ExtensionCatalog
+    from scim.service.ports import SchemaRepository
+
+# The deployment's extension schemas: the repository's schemas/ folder, shipped with the app.
+DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,19 @@ def _from_settings() -> Dependencies:
     from scim.storage.tables import table_client_from_settings
 
     repository = TableResourceRepository(table_client_from_settings())
+    extensions = extension_catalog(repository, os.environ)
     return Dependencies(
-        tokens=token_source_from_settings(), users=UserService(repository), groups=GroupService(repository)
+        tokens=token_source_from_settings(),
+        users=UserService(repository, extensions=extensions),
+        groups=GroupService(repository, extensions=extensions),
     )
+
+
+def extension_catalog(repository: SchemaRepository, environ: Mapping[str, str]) -> ExtensionCatalog:
+    """Extension schemas from ``SCIM_SCHEMA_DIR`` (default: ``schemas/`` beside function_app.py, read at
+    first use) and the tenants' own, re-read every ``SCIM_SCHEMA_CACHE_SECONDS`` (default 60)."""
+    from scim.service.extension_catalog import DEFAULT_STALENESS_SECONDS, ExtensionCatalog, load_deployment_schemas
+
+    folder = Path(environ.get("SCIM_SCHEMA_DIR") or DEFAULT_SCHEMA_DIR)
+    staleness = float(environ.get("SCIM_SCHEMA_CACHE_SECONDS") or DEFAULT_STALENESS_SECONDS)
+    return ExtensionCatalog(repository, lambda: load_deployment_schemas(folder), staleness_seconds=staleness)

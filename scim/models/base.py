@@ -40,9 +40,9 @@ class AttributeInfo:
     """What the rules need to know of one attribute of a model."""
 
     name: str  # canonical SCIM name, as serialized (e.g. "userName", "$ref", a schema URN)
-    field_name: str  # the pydantic field name
+    field_name: str  # the pydantic field name (the SCIM name for declared attributes)
     multi_valued: bool
-    complex_type: type[ScimObject] | None
+    complex_type: AttributeSource | None
     characteristics: Scim
     element_type: Any = str  # the Python type of the value (of each value, when multi-valued)
     required: bool = False
@@ -87,9 +87,30 @@ def _cleaned(value: Any) -> Any:
     return value
 
 
-@functools.cache
-def attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
+class DeclaredAttributes:
+    """Attributes declared as data rather than by a model: an extension schema or one of its complex
+    attributes (``scim.models.extension_schema``). ``attribute``/``attributes`` read them like a model's."""
+
+    def __init__(self, by_name: dict[str, AttributeInfo]):
+        self.by_name = by_name  # lower-cased SCIM name -> attribute
+
+    def lookup(self, name: str) -> AttributeInfo | None:
+        return self.by_name.get(name.lower())
+
+
+# Where attributes are described: a pydantic model (core schemas, the enterprise extension) or declared data.
+AttributeSource = type[ScimObject] | DeclaredAttributes
+
+
+def attributes(model: AttributeSource) -> dict[str, AttributeInfo]:
     """Every attribute of ``model``, keyed by its lower-cased SCIM name."""
+    if isinstance(model, DeclaredAttributes):
+        return model.by_name
+    return _model_attributes(model)
+
+
+@functools.cache
+def _model_attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
     found: dict[str, AttributeInfo] = {}
     hints = typing.get_type_hints(model, include_extras=True)
     for field_name, field in model.model_fields.items():
@@ -106,9 +127,11 @@ def attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
     return found
 
 
-def attribute(model: type[ScimObject], name: str) -> AttributeInfo | None:
+def attribute(model: AttributeSource, name: str) -> AttributeInfo | None:
     """The attribute of ``model`` called ``name`` in any letter case, or None."""
-    return attributes(model).get(name.lower())
+    if isinstance(model, DeclaredAttributes):
+        return model.lookup(name)
+    return _model_attributes(model).get(name.lower())
 
 
 def key_in_any_case(mapping: Mapping[Any, Any], name: str) -> str | None:

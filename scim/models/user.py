@@ -136,6 +136,11 @@ class User(ScimObject):
     enterprise: Annotated[EnterpriseUser | None, Field(alias=ENTERPRISE_USER_SCHEMA)] = None
     meta: Annotated[Meta | None, READ_ONLY] = None
 
+    @field_validator("roles", "entitlements", mode="before")
+    @classmethod
+    def _roles_as_entra_sends_them(cls, value: Any) -> Any:
+        return [tolerances.role_value(item) for item in value] if isinstance(value, list) else value
+
     @field_validator("userName")
     @classmethod
     def _user_name_is_not_blank(cls, value: str) -> str:

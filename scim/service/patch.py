@@ -13,7 +13,8 @@ from typing import Any
 
 from scim.errors import InvalidPath, InvalidValue, Mutability, NoTarget
 from scim.models import tolerances
-from scim.models.base import AttributeInfo, ScimObject, attribute
+from scim.models.base import AttributeInfo, AttributeSource, attribute, key_in_any_case
+from scim.models.extension_schema import UNDECLARED
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import ResourceType
 from scim.service.filters.evaluator import matches
@@ -48,7 +49,11 @@ def apply_operations(
     if resource_id is not None:
         document[ID] = resource_id  # seen by the mutability check only; taken out below
     for operation in operations:
-        extension = resource_type.extension(operation.path) if operation.path else None
+        extension = (
+            _whole_extension(resource_type, operation.path, operation.op, operation.value, document)
+            if operation.path
+            else None
+        )
         if operation.path is not None and operation.path.strip().lower() == "schemas":
             continue  # the service derives ``schemas`` from the attributes present
         if operation.path is None:
@@ -68,7 +73,7 @@ def _apply_without_path(document: dict[str, Any], operation: PatchOperation, res
     if not isinstance(operation.value, dict):
         raise InvalidValue(f"{operation.op} without a path requires an object value")
     for key, value in operation.value.items():
-        extension = resource_type.extension(key)
+        extension = _whole_extension(resource_type, key, operation.op, value, document)
         if key.lower() == "schemas":
             continue  # derived by the service, as above
         if extension is not None:
@@ -77,7 +82,26 @@ def _apply_without_path(document: dict[str, Any], operation: PatchOperation, res
             _apply_at(document, operation.op, _resolve(key, resource_type), value)
 
 
-def _apply_to_extension(document: dict[str, Any], op: str, extension: tuple[str, type[ScimObject]], value: Any) -> None:
+def _whole_extension(
+    resource_type: ResourceType, name: str, op: str, value: Any, document: dict[str, Any]
+) -> tuple[str, AttributeSource] | None:
+    """The extension ``name`` names as a whole, or None when it names an attribute (or nothing served).
+
+    An undeclared URN kept by policy is a whole extension when the resource carries it or the value
+    is an object of attributes; else (``urn:...:User:attribute`` with a simple value) an attribute.
+    """
+    found = resource_type.extension(name)
+    if found is not None or not resource_type.keeps_undeclared(name):
+        return found
+    if resource_type.extension(name.rpartition(":")[0]) is not None:
+        return None  # an attribute of a served extension
+    stored = key_in_any_case(document, name)
+    if stored is not None:
+        return stored, UNDECLARED
+    return (name, UNDECLARED) if op != "remove" and isinstance(value, dict) else None
+
+
+def _apply_to_extension(document: dict[str, Any], op: str, extension: tuple[str, AttributeSource], value: Any) -> None:
     """A whole extension object as the target: each of its keys is applied as a path."""
     urn, model = extension
     if op == "remove":
@@ -107,12 +131,12 @@ def _resolve(path: str, resource_type: ResourceType) -> Target:
     return Target(container_key, info, parsed.value_filter, sub_info)
 
 
-def _resolve_in(urn: str, model: type[ScimObject], key: str) -> Target:
+def _resolve_in(urn: str, model: AttributeSource, key: str) -> Target:
     """A key of an extension object given in a no-path value (``{"urn...": {"department": ...}}``)."""
     return Target(urn, _attribute_of(model, key, key))
 
 
-def _attribute_of(model: type[ScimObject], name: str, path: str) -> AttributeInfo:
+def _attribute_of(model: AttributeSource, name: str, path: str) -> AttributeInfo:
     info = attribute(model, name)
     if info is None:
         raise InvalidPath(f"no attribute '{name}' in path '{path}'")
@@ -142,7 +166,9 @@ def _is_unchanged_fixed_value(document: dict[str, Any], op: str, target: Target,
 
 
 def _current_value(document: dict[str, Any], target: Target) -> Any:
-    container = document if target.container_key is None else document.get(target.container_key, {})
+    container: Any = document
+    if target.container_key is not None:
+        container = document.get(key_in_any_case(document, target.container_key) or target.container_key, {})
     current = container.get(target.attribute.name) if isinstance(container, dict) else None
     if target.sub_attribute is not None:
         return current.get(target.sub_attribute.name) if isinstance(current, dict) else None
@@ -152,7 +178,10 @@ def _current_value(document: dict[str, Any], target: Target) -> Any:
 def _apply_at(document: dict[str, Any], op: str, target: Target, value: Any) -> None:
     if _is_unchanged_fixed_value(document, op, target, value):
         return
-    container = document if target.container_key is None else document.setdefault(target.container_key, {})
+    container_key = target.container_key
+    if container_key is not None:
+        container_key = key_in_any_case(document, container_key) or container_key
+    container = document if container_key is None else document.setdefault(container_key, {})
     name = target.attribute.name
     if target.attribute.multi_valued:
         _apply_multi_valued(container, op, target, value)
@@ -167,8 +196,8 @@ def _apply_at(document: dict[str, Any], op: str, target: Target, value: Any) -> 
         container[name].update(_canonical(value, target.attribute.complex_type))
     else:
         container[name] = _canonical(value, target.attribute.complex_type)
-    if target.container_key is not None and not container:
-        document.pop(target.container_key, None)
+    if container_key is not None and not container:
+        document.pop(container_key, None)
 
 
 def _apply_sub_attribute(
@@ -208,7 +237,7 @@ def _apply_multi_valued(container: dict[str, Any], op: str, target: Target, valu
         container.pop(name)
 
 
-def _whole_multi_valued(op: str, elements: list[Any], value: Any, element_type: type[ScimObject] | None) -> list[Any]:
+def _whole_multi_valued(op: str, elements: list[Any], value: Any, element_type: AttributeSource | None) -> list[Any]:
     """RFC 7644 section 3.5.2: add appends new values, replace swaps all, remove drops all or those given."""
     given = [_canonical(item, element_type) for item in (value if isinstance(value, list) else [value])]
     if op == "add":
@@ -276,7 +305,7 @@ def _element_value(element: Any) -> Any:
     return element.get("value") if isinstance(element, dict) else element
 
 
-def _canonical(value: Any, model: type[ScimObject] | None) -> Any:
+def _canonical(value: Any, model: AttributeSource | None) -> Any:
     """``value`` with the keys of complex values renamed to canonical attribute names."""
     if model is None:
         return value

@@ -73,6 +73,38 @@ class StorageUnavailable(Exception):
     """Storage could not be reached or throttled us past our retries."""
 
 
+@dataclass(frozen=True)
+class StoredSchema:
+    """A tenant's extension schema as stored: the resource type it extends and its JSON text."""
+
+    resource_type: str
+    document: str
+
+
+@dataclass(frozen=True)
+class TenantSchemas:
+    """Everything a tenant declares about extensions, read together (one request)."""
+
+    schemas: list[StoredSchema]
+    undeclared: str | None = None  # the policy for undeclared extension attributes; None: the default
+
+
+class SchemaRepository(Protocol):
+    """A tenant's extension schemas and policy, kept in the tenant's partition."""
+
+    def tenant_schemas(self, tenant: str) -> TenantSchemas:
+        """The tenant's schemas and policy: one range query, also when there are none."""
+
+    def put_schema(self, tenant: str, urn: str, schema: StoredSchema) -> None:
+        """Store (or replace) the schema called ``urn``."""
+
+    def delete_schema(self, tenant: str, urn: str) -> bool:
+        """Remove the schema called ``urn``; False when there was none."""
+
+    def set_undeclared_policy(self, tenant: str, policy: str) -> None:
+        """Store the tenant's policy for undeclared extension attributes."""
+
+
 class ResourceRepository(Protocol):
     """Resources of one tenant at a time, with their index entries kept in step atomically."""
 

@@ -268,16 +268,21 @@ class ResourceQuery:
             member_id = attribute_paths.member_equality(self._type, node)
             if member_id is not None:
                 return MemberLookup(member_id)
-        indexed = {attribute.lower(): attribute for attribute in ("id", *self._type.indexed)}
-        if (
-            isinstance(node, Comparison)
-            and node.operator == "eq"
-            and node.path.sub_attribute is None
-            and node.path.attribute.lower() in indexed
-            and attribute_paths.model_of(self._type, node.path.schema) is self._type.model
-        ):
-            return Lookup(indexed[node.path.attribute.lower()], node.value)
+        if isinstance(node, Comparison) and node.operator == "eq" and node.path.sub_attribute is None:
+            name = self._indexed_name(node.path)
+            if name is not None:
+                return Lookup(name, node.value)
         return None
+
+    def _indexed_name(self, path: AttrPath) -> str | None:
+        """The indexed attribute ``path`` names, as ``indexed`` spells it (``id``, ``userName``, or an
+        extension attribute's full path); None when it names no indexed attribute."""
+        located = self._type.schema_model(path.schema)
+        if located is None:
+            return None
+        container, _ = located
+        wanted = path.attribute.lower() if container is None else f"{container}:{path.attribute}".lower()
+        return next((name for name in ("id", *self._type.indexed) if name.lower() == wanted), None)
 
     def _ids(self, tenant: str, plan: Plan, memberships: Memberships) -> set[str]:
         if isinstance(plan, Union):

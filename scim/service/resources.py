@@ -31,7 +31,7 @@ from scim.errors import (
     TooMany,
     Uniqueness,
 )
-from scim.models.base import ScimObject, attributes, value_in_any_case
+from scim.models.base import ScimObject, value_in_any_case
 from scim.models.messages import (
     PATCH_OP_SCHEMA,
     SEARCH_REQUEST_SCHEMA,
@@ -41,7 +41,11 @@ from scim.models.messages import (
     SearchRequest,
 )
 from scim.models.resource_types import ResourceType
+from scim.service import attribute_paths
 from scim.service.cursors import CursorCodec
+from scim.service.extension_catalog import ExtensionCatalog
+from scim.service.extension_values import extension_values
+from scim.service.filters.parser import parse_patch_path
 from scim.service.filters.tree import Node
 from scim.service.patch import apply_operations
 from scim.service.ports import (
@@ -118,32 +122,35 @@ class ResourceService:
         *,
         clock: Callable[[], str] = utc_now,
         new_id: Callable[[], str] = new_resource_id,
+        extensions: ExtensionCatalog | None = None,
     ):
         self._repository = repository
         self._clock = clock
         self._new_id = new_id
-        self._queries = ResourceQuery(
-            repository,
-            self.resource_type,
-            lambda name, value: self._indexes({name: value})[0],
-            CursorCodec(lambda: repository.secret("cursor")),
-            is_resource_id,
-        )
+        self._extensions = extensions
+        self._cursors = CursorCodec(lambda: repository.secret("cursor"))
 
     @property
     def name(self) -> str:
         return self.resource_type.name
 
+    def type_for(self, tenant: str) -> ResourceType:
+        """The resource type as ``tenant`` has it: with its extension schemas and undeclared-attribute policy."""
+        if self._extensions is None:
+            return self.resource_type
+        return self._extensions.resource_type(tenant, self.resource_type)
+
     # --- operations ---------------------------------------------------------------------------
 
     def create(self, tenant: str, body: Any) -> StoredResource:
         """RFC 7644 section 3.3: a new resource; ``id`` and ``meta`` in the body are ignored."""
-        attributes = self._validated(body)
+        resource_type = self.type_for(tenant)
+        attributes = self._validated(body, resource_type)
         now = self._clock()
         resource = StoredResource(self.name, self._new_id(), attributes, now, now, new=True)
         with _write_outcomes():
             try:
-                return self._repository.insert(tenant, resource, self._indexes(attributes))
+                return self._repository.insert(tenant, resource, _indexes(resource_type, attributes))
             except StorageUnavailable:
                 # The insert may have happened with its answer lost: undone, the client's retry
                 # creates the resource instead of finding its unique value taken (409).
@@ -169,7 +176,15 @@ class ResourceService:
 
     def find(self, tenant: str, request: ListRequest) -> Page:
         """RFC 7644 sections 3.4.2 and 3.4.3 with RFC 9865 cursors: see ``scim.service.query``."""
-        return self._queries.page(tenant, request)
+        resource_type = self.type_for(tenant)
+        queries = ResourceQuery(
+            self._repository,
+            resource_type,
+            lambda name, value: _index_entry(resource_type, name, value),
+            self._cursors,
+            is_resource_id,
+        )
+        return queries.page(tenant, request)
 
     def find_matching(self, tenant: str, tree: Node | None, request: ListRequest) -> Page:
         """``find`` with a filter already parsed (and checked) by the caller: a search from the root."""
@@ -192,8 +207,13 @@ class ResourceService:
 
     def replace(self, tenant: str, resource_id: str, body: Any, if_match: str | None = None) -> StoredResource:
         """RFC 7644 section 3.5.1: every writable attribute is replaced by the body's."""
-        attributes = self._validated(body)
-        return self._modify(tenant, resource_id, if_match, lambda current: attributes)
+        resource_type = self.type_for(tenant)
+        self._validated(body, resource_type)  # 400 before anything is read
+
+        def replaced(current: StoredResource) -> dict[str, Any]:
+            return self._validated(body, resource_type, current.attributes)
+
+        return self._modify(tenant, resource_id, if_match, replaced)
 
     def patch(
         self,
@@ -225,7 +245,7 @@ class ResourceService:
                 if is_resource_id(resource_id) and self._repository.finish_deletion(tenant, self.name, resource_id):
                     return
                 raise
-            self._repository.delete(tenant, current, self._indexes(current.attributes))
+            self._repository.delete(tenant, current, _indexes(self.type_for(tenant), current.attributes))
 
         redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
 
@@ -234,7 +254,7 @@ class ResourceService:
     ) -> dict[str, Any]:
         """The SCIM JSON of a stored resource (RFC 7643 section 3), as ``selection`` asks."""
         related = {} if resource.new else self._related(tenant, resource, tenant_url, selection)
-        return self._rendered(resource, tenant_url, selection, related)
+        return self._rendered(tenant, resource, tenant_url, selection, related)
 
     def render_page(
         self, tenant: str, page: Page, tenant_url: str, selection: Selection = EVERYTHING
@@ -243,11 +263,12 @@ class ResourceService:
         return [self.render(tenant, resource, tenant_url, selection) for resource in page.resources]
 
     def _rendered(
-        self, resource: StoredResource, tenant_url: str, selection: Selection, related: dict[str, Any]
+        self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection, related: dict[str, Any]
     ) -> dict[str, Any]:
         location = self.location(tenant_url, resource.id)
-        body = resource_json(self.resource_type, resource, stored_apart=related, location=location)
-        return selection.apply(body, self.resource_type)
+        resource_type = self.type_for(tenant)
+        body = resource_json(resource_type, resource, stored_apart=related, location=location)
+        return selection.apply(body, resource_type)
 
     def location(self, tenant_url: str, resource_id: str) -> str:
         return f"{tenant_url}{self.resource_type.endpoint}/{resource_id}"
@@ -268,19 +289,27 @@ class ResourceService:
     def _patch_attributes(
         self, tenant: str, resource_id: str, operations: list[PatchOperation], if_match: str | None
     ) -> StoredResource:
+        resource_type = self.type_for(tenant)
+
         def patched(current: StoredResource) -> dict[str, Any]:
-            return self._validated(apply_operations(current.attributes, operations, self.resource_type, current.id))
+            document = apply_operations(current.attributes, operations, resource_type, current.id)
+            return self._validated(document, resource_type, current.attributes)
 
         return self._modify(tenant, resource_id, if_match, patched)
 
-    def _validated(self, body: Any) -> dict[str, Any]:
+    def _validated(
+        self, body: Any, resource_type: ResourceType, current: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The writable attributes of a body, in canonical form; 400 when it is not valid.
 
-        Attributes ``returned`` never (RFC 7643 section 7: a User's ``password``) are accepted and
-        not stored: this service authenticates no one, so it keeps no credential, not even a hash.
+        Core attributes by the model, extension attributes by their schemas (``extension_values``);
+        ``current``: the stored attributes the body replaces. Attributes ``returned`` never (RFC 7643
+        section 7: a User's ``password``) are accepted and not stored: this service authenticates no
+        one, so it keeps no credential, not even a hash.
         """
-        excluded = SERVER_ATTRIBUTES | self.resource_type.stored_apart | never_returned(self.resource_type.model)
-        return self._model_of(body).to_dict(exclude=excluded)
+        excluded = SERVER_ATTRIBUTES | resource_type.stored_apart | never_returned(resource_type.model)
+        core = self._model_of(body).to_dict(exclude=excluded)
+        return {**core, **extension_values(body, resource_type, current)}
 
     def _model_of(self, body: Any) -> ScimObject:
         if not isinstance(body, dict):
@@ -307,6 +336,8 @@ class ResourceService:
     ) -> StoredResource:
         """Read, change and write back at the read version; redo on a lost race unless If-Match."""
 
+        resource_type = self.type_for(tenant)
+
         def attempt(_number: int) -> StoredResource:
             current = self._current(tenant, resource_id, if_match)
             attributes = change(current)
@@ -315,22 +346,33 @@ class ResourceService:
             updated = StoredResource(
                 current.resource_type, current.id, attributes, current.created, self._clock(), current.version
             )
-            old_indexes, new_indexes = self._indexes(current.attributes), self._indexes(attributes)
+            old_indexes, new_indexes = _indexes(resource_type, current.attributes), _indexes(resource_type, attributes)
             with _write_outcomes():
                 return self._repository.replace(tenant, updated, old_indexes=old_indexes, new_indexes=new_indexes)
 
         return redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
 
-    def _indexes(self, values: dict[str, Any]) -> list[IndexEntry]:
-        """Index entries of the indexed attributes: unique ones per ``uniqueness``, folded unless caseExact."""
-        entries = []
-        for name in self.resource_type.indexed:
-            value = values.get(name)
-            if isinstance(value, str):
-                characteristics = attributes(self.resource_type.model)[name.lower()].characteristics
-                normalized = value if characteristics.case_exact else value.lower()
-                entries.append(IndexEntry(name, normalized, unique=characteristics.uniqueness != "none"))
-        return entries
+
+def _indexes(resource_type: ResourceType, attributes: dict[str, Any]) -> list[IndexEntry]:
+    """Index entries of the indexed attributes that have a string value (``_index_entry``)."""
+    entries = []
+    for name in resource_type.indexed:
+        container, _, attribute_name = name.rpartition(":")
+        holder = attributes.get(container) if container else attributes
+        value = holder.get(attribute_name) if isinstance(holder, dict) else None
+        if isinstance(value, str):
+            entries.append(_index_entry(resource_type, name, value))
+    return entries
+
+
+def _index_entry(resource_type: ResourceType, name: str, value: str) -> IndexEntry:
+    """The index entry of an indexed attribute's value (``userName``, or an extension attribute's full
+    path): unique ones per ``uniqueness``, folded to lower case unless caseExact."""
+    info = attribute_paths.resolve(resource_type, parse_patch_path(name).path)
+    characteristics = info.characteristics if info is not None else None
+    case_exact = characteristics is not None and characteristics.case_exact
+    unique = characteristics is not None and characteristics.uniqueness != "none"
+    return IndexEntry(name, value if case_exact else value.lower(), unique=unique)
 
 
 @functools.cache

@@ -7,6 +7,9 @@ Row layout (PartitionKey is the tenant slug):
 - ``mem:<group id>:<member id>``: one direct member of a group (``MemberType``).
 - ``mof:<member id>:<group id>``: the same membership seen from the member.
 - ``del:<type>:<id>``: a delete whose membership cleanup has not finished yet.
+- ``sch:<urn>``: an extension schema the tenant declared (``ResourceType``, ``Json``);
+  ``sch:~policy``: the tenant's policy for undeclared extension attributes (``Undeclared``).
+  ``~`` sorts after every URN character, and one range query over ``sch:`` reads them all.
 
 One row outside every tenant: ``secret:<name>`` in partition ``_service`` (no tenant slug starts
 with ``_``), a random key shared by every instance of the service (the cursor key).
@@ -45,6 +48,8 @@ from scim.service.ports import (
     ResourceTooLarge,
     StorageUnavailable,
     StoredResource,
+    StoredSchema,
+    TenantSchemas,
     VersionConflict,
 )
 
@@ -59,6 +64,8 @@ ATOMIC_MEMBERSHIP_CHANGES = (MAX_TRANSACTION_OPERATIONS - 1) // 3
 RANGE_FILTER = "PartitionKey eq @tenant and RowKey ge @low and RowKey lt @high"
 AFTER_FILTER = "PartitionKey eq @tenant and RowKey gt @low and RowKey lt @high"
 SERVICE_PARTITION = "_service"
+SCHEMA_PREFIX = "sch:"
+POLICY_KEY = "sch:~policy"
 SECRET_BYTES = 32
 
 T = TypeVar("T")
@@ -241,6 +248,31 @@ class TableResourceRepository:
         low = prefix if after_id is None else _resource_key(resource_type, after_id)
         rows = self._query_range(tenant, low, _after_prefix(prefix), limit=limit, after=after_id is not None)
         return [_resource_from_entity(row) for row in rows]
+
+    def tenant_schemas(self, tenant: str) -> TenantSchemas:
+        rows = self._query_range(tenant, SCHEMA_PREFIX, _after_prefix(SCHEMA_PREFIX))
+        schemas = [StoredSchema(row["ResourceType"], row["Json"]) for row in rows if row["RowKey"] != POLICY_KEY]
+        policy = next((row.get("Undeclared") for row in rows if row["RowKey"] == POLICY_KEY), None)
+        return TenantSchemas(schemas, policy)
+
+    def put_schema(self, tenant: str, urn: str, schema: StoredSchema) -> None:
+        entity = {
+            "PartitionKey": tenant,
+            "RowKey": SCHEMA_PREFIX + urn,
+            "ResourceType": schema.resource_type,
+            "Json": schema.document,
+        }
+        self._call(lambda: self._table.upsert_entity(entity, mode=UpdateMode.REPLACE))
+
+    def delete_schema(self, tenant: str, urn: str) -> bool:
+        if not self._row_exists(tenant, SCHEMA_PREFIX + urn):
+            return False
+        self._call(lambda: self._table.delete_entity(tenant, SCHEMA_PREFIX + urn))
+        return True
+
+    def set_undeclared_policy(self, tenant: str, policy: str) -> None:
+        entity = {"PartitionKey": tenant, "RowKey": POLICY_KEY, "Undeclared": policy}
+        self._call(lambda: self._table.upsert_entity(entity, mode=UpdateMode.REPLACE))
 
     def secret(self, name: str) -> bytes:
         if name not in self._secrets:
