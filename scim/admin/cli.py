@@ -1,4 +1,5 @@
-"""``python -m scim.admin``: create tenants, rotate and revoke their tokens, list them.
+"""``python -m scim.admin``: create tenants, rotate and revoke their tokens, list them; their extension
+schemas (``schema put|list|delete|policy``, ``scim.admin.schemas``).
 
 The store is Key Vault when ``--key-vault-url`` or ``SCIM_KEY_VAULT_URL`` (in the environment or in
 local.settings.json) names one, reached as the administrator signed in with the Azure CLI
@@ -20,11 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scim.admin import schemas
 from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
 from scim.auth.client_secrets import DEFAULT_SECRET_DAYS, MAX_SECRET_DAYS, MIN_SECRET_DAYS, new_client_id, new_secret
 from scim.auth.records import ClientSecret, Federation, InvalidRecord, TenantCredentials, is_tenant_slug
 from scim.platform.credentials import azure_credential
 from scim.platform.local_settings import FILE_NAME, UnreadableSettings, settings_values
+from scim.service.ports import SchemaRepository
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7071"
 DEFAULT_SETTINGS_FILE = FILE_NAME
@@ -39,13 +42,18 @@ def main(
     *,
     environ: Mapping[str, str] = os.environ,
     secret_client: SecretClientFactory | None = None,
+    schema_repository: Callable[[], SchemaRepository] | None = None,
 ) -> int:
     """Run one command; 0 on success, 1 (with a message on standard error) when it cannot be done.
 
-    ``secret_client(vault_url, credential)`` builds the Key Vault client (tests pass a fake).
+    ``secret_client(vault_url, credential)`` builds the Key Vault client (tests pass a fake);
+    ``schema_repository()`` the Table Storage repository of the ``schema`` commands.
     """
     args = _parser(environ).parse_args(argv)
     try:
+        if hasattr(args, "schema_command"):
+            schemas.run(args, (schema_repository or schemas.table_repository)())
+            return 0
         store = _store(args, environ, secret_client or key_vault_client)
         args.command(args, store)
     except AdminError as problem:
@@ -351,4 +359,5 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     commands.add_parser(
         "rotate-signing-key", help="sign access tokens with a new key; earlier tokens stay valid until they expire"
     ).set_defaults(command=_rotate_signing_key)
+    schemas.add_commands(commands, _tenant)
     return parser

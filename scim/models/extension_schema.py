@@ -199,14 +199,12 @@ def _attribute(item: Any, where: str, *, top_level: bool) -> AttributeInfo:
         complex_type = DeclaredAttributes(
             {sub.name.lower(): sub for sub in _attribute_list(item, path, top_level=False)}
         )
+    mutability = _choice(item, "mutability", MUTABILITY, "readWrite", path)
+    # RFC 7643 section 7: a writeOnly attribute is never returned.
+    returned = "never" if mutability == "writeOnly" else _choice(item, "returned", RETURNED, "default", path)
     characteristics = Scim(
-        mutability=cast(
-            Literal["readOnly", "readWrite", "immutable", "writeOnly"],
-            _choice(item, "mutability", MUTABILITY, "readWrite", path),
-        ),
-        returned=cast(
-            Literal["always", "never", "default", "request"], _choice(item, "returned", RETURNED, "default", path)
-        ),
+        mutability=cast(Literal["readOnly", "readWrite", "immutable", "writeOnly"], mutability),
+        returned=cast(Literal["always", "never", "default", "request"], returned),
         case_exact=_flag(item, "caseExact", path),
         uniqueness=cast(Literal["none", "server", "global"], uniqueness),
         required=_flag(item, "required", path),
