@@ -175,7 +175,7 @@ def test_an_invalid_deployment_schema_names_its_file(tmp_path: Path):
     (tmp_path / "User").mkdir()
     (tmp_path / "User" / "broken.json").write_text('{"id": "not-a-urn", "attributes": []}')
 
-    with pytest.raises(InvalidSchema, match="broken.json"):
+    with pytest.raises(InvalidSchema, match=r"broken\.json"):
         load_deployment_schemas(tmp_path)
 
 
