@@ -63,9 +63,7 @@ def test_resource_types_name_the_tenants_extensions(served_with_extensions, repo
     assert EVERY_TYPE_EXTENSION not in [item["schema"] for item in others["schemaExtensions"]]
 
 
-def test_schemas_without_a_token_are_401_whatever_the_tenant_declares(
-    served_with_extensions, repository, tenant
-):
+def test_schemas_without_a_token_are_401_whatever_the_tenant_declares(served_with_extensions, repository, tenant):
     declare(repository, tenant, EVERY_TYPE_SCHEMA)
 
     assert_scim_error(discovery_request(tenant, "/Schemas"), 401)
