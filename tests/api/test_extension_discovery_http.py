@@ -10,7 +10,6 @@ from tests.extension_schemas import (
     GROUP_SCHEMA_DOCUMENT,
     declare,
 )
-from tests.extension_serving import served_with_extensions  # noqa: F401 (fixture)
 
 OTHER = "other-tenant"
 

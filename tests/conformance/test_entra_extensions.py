@@ -18,7 +18,6 @@ from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
 from tests.api.http_client import Client, json_of
 from tests.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, declare
-from tests.extension_serving import served_with_extensions, users_http  # noqa: F401 (fixtures)
 
 ATTRIBUTE = f"{ENTRA_EXTENSION}:CustomAttribute"
 # The user of Learn's example, with the extension object Entra sends (and no extension URN in schemas).
