@@ -222,7 +222,7 @@ def _attribute(item: Any, where: str, *, top_level: bool) -> AttributeInfo:
 
 def _text(item: dict[str, Any], key: str, *, required: bool = False) -> str:
     value = item.get(key_in_any_case(item, key) or key)
-    if value is None and not required:
+    if not required and (value is None or value == ""):
         return ""
     if not isinstance(value, str) or not value.strip():
         raise InvalidSchema(f"'{key}' must be a non-empty string")
