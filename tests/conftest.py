@@ -22,10 +22,10 @@ from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
 from scim.storage.tables import StorageRequestCounter
+from tests.extension_serving import served_with_extensions, users_http  # noqa: F401 (fixtures)
 from tests.support.http import Client
 from tests.support.local_host import E2E_TENANT, OTHER_TENANT, LocalHost
 from tests.support.storage import StorageRequests, storage_requests
-from tests.extension_serving import served_with_extensions, users_http  # noqa: F401 (fixtures)
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
 AZURITE_TABLE_ADDRESS = ("127.0.0.1", 10002)

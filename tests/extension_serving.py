@@ -12,7 +12,7 @@ from scim.auth.tokens import SettingsTokenSource
 from scim.service.extension_catalog import ExtensionCatalog
 from scim.service.groups import GroupService
 from scim.service.users import UserService
-from tests.api.http_client import Client
+from tests.support.http import Client
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tests.api.http_client import assert_scim_error, discovery_request, json_of
 from tests.extension_schemas import (
     EVERY_TYPE_EXTENSION,
     EVERY_TYPE_SCHEMA,
@@ -10,6 +9,7 @@ from tests.extension_schemas import (
     GROUP_SCHEMA_DOCUMENT,
     declare,
 )
+from tests.support.http import assert_scim_error, discovery_request, json_of
 
 OTHER = "other-tenant"
 

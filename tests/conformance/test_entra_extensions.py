@@ -16,8 +16,8 @@ import pytest
 
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.api.http_client import Client, json_of
 from tests.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, declare
+from tests.support.http import Client, json_of
 
 ATTRIBUTE = f"{ENTRA_EXTENSION}:CustomAttribute"
 # The user of Learn's example, with the extension object Entra sends (and no extension URN in schemas).

@@ -18,8 +18,8 @@ from collections import Counter
 import pytest
 from azure.data.tables import TableClient, TableServiceClient
 
+from local_host.processes import child_process
 from scim.admin import cli
-from scim.local_host import child_process
 from scim.storage.resources import TableResourceRepository
 from tests.conformance.test_scim2_tester import EXPECTED_DIFFERENCES
 from tests.extension_schemas import EVERY_TYPE_EXTENSION, EVERY_TYPE_SCHEMA

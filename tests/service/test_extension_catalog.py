@@ -14,7 +14,6 @@ from scim.models.user import USER_SCHEMA
 from scim.service.extension_catalog import ExtensionCatalog, load_deployment_schemas
 from scim.service.query import ListRequest
 from scim.service.users import UserService
-from tests.auth_fakes import FakeClock
 from tests.extension_schemas import (
     ENTRA_EXTENSION,
     ENTRA_SCHEMA,
@@ -24,6 +23,7 @@ from tests.extension_schemas import (
     GROUP_SCHEMA_DOCUMENT,
     declare,
 )
+from tests.support.auth_fakes import FakeClock
 
 
 @pytest.fixture
