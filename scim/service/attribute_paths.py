@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scim.errors import InvalidFilter
-from scim.models.base import AttributeInfo, ScimObject, attribute
+from scim.models.base import AttributeInfo, AttributeSource, attribute
 from scim.models.resource_types import ResourceType
 from scim.service.filters.tree import And, AttrPath, Comparison, Node, Not, Or, Present, ValuePath
 
@@ -30,7 +30,7 @@ def resolve(resource_type: ResourceType, path: AttrPath) -> AttributeInfo | None
     return attribute(info.complex_type, path.sub_attribute) if info.complex_type is not None else None
 
 
-def model_of(resource_type: ResourceType, schema: str | None) -> type[ScimObject] | None:
+def model_of(resource_type: ResourceType, schema: str | None) -> AttributeSource | None:
     """The model of the core schema (``schema`` None) or of an extension, or None when not served."""
     located = resource_type.schema_model(schema)
     return located[1] if located is not None else None
