@@ -90,7 +90,11 @@ class ExtensionCatalog:
 
     def _deployment_schemas(self) -> tuple[DeclaredSchema, ...]:
         if self._deployment is None:
-            self._deployment = tuple(self._deployment_source())
+            try:
+                self._deployment = tuple(self._deployment_source())
+            except InvalidSchema as problem:
+                logger.error("The deployment's extension schemas cannot be served: %s", problem)  # names the file
+                raise
         return self._deployment
 
     def _tenant(self, tenant: str) -> _Cached:
