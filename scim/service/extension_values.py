@@ -15,7 +15,7 @@ from typing import Any
 from scim.errors import InvalidValue, Mutability
 from scim.models import tolerances
 from scim.models.base import AttributeInfo, DeclaredAttributes, attribute, key_in_any_case
-from scim.models.extension_schema import scim_type
+from scim.models.extension_schema import UNDECLARED, scim_type
 from scim.models.resource_types import ResourceType, is_extension_urn
 from scim.service.filters.evaluator import as_datetime
 
@@ -65,6 +65,8 @@ def _extension_entry(key: str, value: Any, resource_type: ResourceType) -> tuple
     if known is None and (resource_type.extension(prefix) is not None or not isinstance(value, dict)):
         if resource_type.extension(prefix) is None and resource_type.undeclared == "reject":
             raise InvalidValue(f"'{key}' is not a declared extension attribute (this tenant rejects undeclared ones)")
+        if UNDECLARED.lookup(name) is None or not is_extension_urn(prefix):
+            raise InvalidValue(f"'{key}' is neither an extension URN with an object value nor an attribute path")
         return (resource_type.extension(prefix) or (prefix, None))[0], {name: value}
     if known is None and resource_type.undeclared == "reject":
         raise InvalidValue(f"'{key}' is not a declared extension schema (this tenant rejects undeclared ones)")

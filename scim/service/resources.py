@@ -46,7 +46,7 @@ from scim.service.cursors import CursorCodec
 from scim.service.extension_catalog import ExtensionCatalog
 from scim.service.extension_values import extension_values
 from scim.service.filters.parser import parse_patch_path
-from scim.service.filters.tree import Node
+from scim.service.filters.tree import AttrPath, Node
 from scim.service.patch import apply_operations
 from scim.service.ports import (
     IndexEntry,
@@ -365,10 +365,16 @@ def _indexes(resource_type: ResourceType, attributes: dict[str, Any]) -> list[In
     return entries
 
 
+@functools.lru_cache(maxsize=256)
+def _indexed_path(name: str) -> AttrPath:
+    """An indexed attribute's name as a path (parsed once per name and process)."""
+    return parse_patch_path(name).path
+
+
 def _index_entry(resource_type: ResourceType, name: str, value: str) -> IndexEntry:
     """The index entry of an indexed attribute's value (``userName``, or an extension attribute's full
     path): unique ones per ``uniqueness``, folded to lower case unless caseExact."""
-    info = attribute_paths.resolve(resource_type, parse_patch_path(name).path)
+    info = attribute_paths.resolve(resource_type, _indexed_path(name))
     characteristics = info.characteristics if info is not None else None
     case_exact = characteristics is not None and characteristics.case_exact
     unique = characteristics is not None and characteristics.uniqueness != "none"

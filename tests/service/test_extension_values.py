@@ -351,3 +351,8 @@ def test_patch_of_an_undeclared_path_is_400_when_the_tenant_rejects_them(reposit
 
     with pytest.raises(InvalidPath, match="Undeclared"):
         rejecting.patch(tenant, created.id, patch({"op": "add", "path": f"{UNDECLARED}:shoeSize", "value": "9"}))
+
+
+def test_an_extension_key_that_is_neither_an_object_nor_an_attribute_path_is_invalid_value(users, tenant):
+    with pytest.raises(InvalidValue, match="neither"):
+        users.create(tenant, {"schemas": [USER_SCHEMA], "userName": "a", "urn:x": "value"})
