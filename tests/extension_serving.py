@@ -15,17 +15,20 @@ from scim.service.users import UserService
 from tests.support.http import Client
 
 
-@pytest.fixture
-def served_with_extensions(repository, tokens: dict[str, str]) -> Iterator[dependencies.Dependencies]:
-    catalog = ExtensionCatalog(repository)
+def serve(users: UserService, groups: GroupService, tokens: dict[str, str]) -> Iterator[dependencies.Dependencies]:
+    """function_app serves with these services and tokens until the generator is resumed."""
     served = dependencies.Dependencies(
-        tokens=SettingsTokenSource({"SCIM_TOKENS": json.dumps(tokens)}),
-        users=UserService(repository, extensions=catalog),
-        groups=GroupService(repository, extensions=catalog),
+        tokens=SettingsTokenSource({"SCIM_TOKENS": json.dumps(tokens)}), users=users, groups=groups
     )
     dependencies.override(served)
     yield served
     dependencies.override(None)
+
+
+@pytest.fixture
+def served_with_extensions(repository, tokens: dict[str, str]) -> Iterator[dependencies.Dependencies]:
+    catalog = ExtensionCatalog(repository)
+    yield from serve(UserService(repository, extensions=catalog), GroupService(repository, extensions=catalog), tokens)
 
 
 @pytest.fixture
