@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -43,8 +43,6 @@ from scim.models.messages import (
 from scim.models.resource_types import ResourceType
 from scim.service import attribute_paths
 from scim.service.cursors import CursorCodec
-from scim.service.extension_catalog import ExtensionCatalog
-from scim.service.extension_values import extension_values
 from scim.service.filters.parser import parse_patch_path
 from scim.service.filters.tree import AttrPath, Node
 from scim.service.patch import apply_operations
@@ -69,6 +67,9 @@ from scim.service.query import (  # noqa: F401 (re-exported: what ServiceProvide
 )
 from scim.service.representation import resource_json
 from scim.service.selection import Selection
+
+if TYPE_CHECKING:
+    from scim.service.extension_catalog import ExtensionCatalog
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -307,6 +308,8 @@ class ResourceService:
         section 7: a User's ``password``) are accepted and not stored: this service authenticates no
         one, so it keeps no credential, not even a hash.
         """
+        from scim.service.extension_values import extension_values  # writes only: not at cold start
+
         excluded = SERVER_ATTRIBUTES | resource_type.stored_apart | never_returned(resource_type.model)
         core = self._model_of(body).to_dict(exclude=excluded)
         return {**core, **extension_values(body, resource_type, current)}
