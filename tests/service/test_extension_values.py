@@ -356,3 +356,33 @@ def test_patch_of_an_undeclared_path_is_400_when_the_tenant_rejects_them(reposit
 def test_an_extension_key_that_is_neither_an_object_nor_an_attribute_path_is_invalid_value(users, tenant):
     with pytest.raises(InvalidValue, match="neither"):
         users.create(tenant, {"schemas": [USER_SCHEMA], "userName": "a", "urn:x": "value"})
+
+
+def test_large_extension_values_are_stored_with_the_resource(users, tenant):
+    created = users.create(tenant, body(costCode="x" * 200_000))  # several 30,000-character properties
+
+    assert users.get(tenant, created.id).attributes[X]["costCode"] == "x" * 200_000
+
+
+def test_a_resource_larger_than_one_entity_holds_is_payload_too_large(users, tenant):
+    from scim.errors import PayloadTooLarge
+
+    with pytest.raises(PayloadTooLarge):
+        users.create(tenant, body(costCode="x" * 950_000))
+
+
+def test_a_declared_group_extension_is_stored_and_listed_in_schemas(repository, tenant):
+    from scim.models.group import GROUP_SCHEMA
+    from scim.service.groups import GroupService
+    from tests.extension_schemas import GROUP_EXTENSION, GROUP_SCHEMA_DOCUMENT
+
+    declare(repository, tenant, GROUP_SCHEMA_DOCUMENT, "Group")
+    groups = GroupService(repository, extensions=ExtensionCatalog(repository))
+    created = groups.create(
+        tenant, {"schemas": [GROUP_SCHEMA], "displayName": "Sales", GROUP_EXTENSION: {"costcode": "CC-9"}}
+    )
+
+    rendered = groups.render(tenant, groups.get(tenant, created.id), "https://h/scim/t/v2")
+
+    assert rendered[GROUP_EXTENSION] == {"costCode": "CC-9"}
+    assert rendered["schemas"] == [GROUP_SCHEMA, GROUP_EXTENSION]
