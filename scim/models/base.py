@@ -7,6 +7,7 @@ has characteristics (mutability, returned, caseExact, uniqueness) that the servi
 from __future__ import annotations
 
 import functools
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -32,6 +33,9 @@ class Scim:
 
 
 DEFAULT_CHARACTERISTICS = Scim()
+CORE_SCHEMA_PREFIX = "urn:ietf:params:scim:schemas:core:"
+# RFC 7643 section 2.1: ATTRNAME = ALPHA *(nameChar).
+ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,127}")
 V = typing.TypeVar("V")
 
 
@@ -98,6 +102,21 @@ class DeclaredAttributes:
         return self.by_name.get(name.lower())
 
 
+class UndeclaredExtension(DeclaredAttributes):
+    """The attributes of an extension no schema declares, kept under the ``keep`` policy
+    (docs/extensions.md): any name is a single-valued, case-insensitive string attribute for
+    filters, sorting and selection."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def lookup(self, name: str) -> AttributeInfo | None:
+        if not ATTRIBUTE_NAME.fullmatch(name):
+            return None
+        return AttributeInfo(name, name, False, None, DEFAULT_CHARACTERISTICS)
+
+
+UNDECLARED = UndeclaredExtension()
 # Where attributes are described: a pydantic model (core schemas, the enterprise extension) or declared data.
 AttributeSource = type[ScimObject] | DeclaredAttributes
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from scim.models.base import (
-    DEFAULT_CHARACTERISTICS,
+    ATTRIBUTE_NAME,
+    CORE_SCHEMA_PREFIX,
     AttributeInfo,
     DeclaredAttributes,
     Scim,
@@ -27,11 +28,8 @@ MAX_SCHEMAS_PER_TENANT = 20
 MAX_ATTRIBUTES_PER_SCHEMA = 100  # sub-attributes included
 MAX_SCHEMA_CHARACTERS = 30_000  # the JSON of one schema: one Table Storage property
 RESOURCE_TYPE_NAMES = ("User", "Group")
-CORE_SCHEMA_PREFIX = "urn:ietf:params:scim:schemas:core:"
 # A URN (RFC 8141) restricted to characters that are safe in Table Storage keys and SCIM paths.
 _URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(?::[A-Za-z0-9._-]+)+")
-# RFC 7643 section 2.1: ATTRNAME = ALPHA *(nameChar).
-_ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,127}")
 # RFC 7643 section 2.3 data types, and the Python type a value of each has once checked.
 PYTHON_TYPES: dict[str, type] = {
     "string": str,
@@ -46,22 +44,6 @@ PYTHON_TYPES: dict[str, type] = {
 MUTABILITY = ("readOnly", "readWrite", "immutable", "writeOnly")
 RETURNED = ("always", "never", "default", "request")
 UNIQUENESS = ("none", "server", "global")
-
-
-class UndeclaredExtension(DeclaredAttributes):
-    """The attributes of an extension no schema declares, kept under the ``keep`` policy: any name is
-    a single-valued, case-insensitive string attribute for filters, sorting and selection."""
-
-    def __init__(self) -> None:
-        super().__init__({})
-
-    def lookup(self, name: str) -> AttributeInfo | None:
-        if not _ATTRIBUTE_NAME.fullmatch(name):
-            return None
-        return AttributeInfo(name, name, False, None, DEFAULT_CHARACTERISTICS)
-
-
-UNDECLARED = UndeclaredExtension()
 
 
 class InvalidSchema(ValueError):
@@ -184,7 +166,7 @@ def _attribute(item: Any, where: str, *, top_level: bool) -> AttributeInfo:
     if not isinstance(item, dict):
         raise InvalidSchema(f"{where}: each attribute definition is an object")
     name = _text(item, "name", required=True)
-    if not _ATTRIBUTE_NAME.fullmatch(name):
+    if not ATTRIBUTE_NAME.fullmatch(name):
         raise InvalidSchema(f"{where}: '{name}' is not an attribute name (RFC 7643 section 2.1)")
     path = f"{where}:{name}"
     kind = _choice(item, "type", tuple(PYTHON_TYPES), "string", path)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from scim.models.base import AttributeSource, ScimObject
-from scim.models.extension_schema import CORE_SCHEMA_PREFIX, UNDECLARED, DeclaredSchema
+from scim.models.base import CORE_SCHEMA_PREFIX, UNDECLARED, AttributeSource, ScimObject
 from scim.models.group import GROUP_SCHEMA, Group
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA, EnterpriseUser, User
+
+if TYPE_CHECKING:
+    from scim.models.extension_schema import DeclaredSchema
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from typing import Any
 
 from scim.errors import NotFound
 from scim.models.base import AttributeSource, attributes
-from scim.models.extension_schema import attribute_definition
 from scim.models.messages import LIST_RESPONSE_SCHEMA
 from scim.models.resource_types import GROUP, USER, ResourceType
 from scim.service.query import CURSOR_SUPPORTED, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_SUPPORTED
@@ -138,6 +137,8 @@ def _list_response(resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _schema(tenant_url: str, urn: str, model: AttributeSource, served: tuple[ResourceType, ...]) -> dict[str, Any]:
     """RFC 7643 section 7: a schema and the characteristics of each of its attributes."""
+    from scim.models.extension_schema import attribute_definition  # discovery only: not at cold start
+
     declared = {schema.urn: (schema.name, schema.description) for rt in served for schema in rt.declared}
     name, description = (DESCRIPTIONS | EXTENSION_DESCRIPTIONS | declared)[urn]
     definitions = [

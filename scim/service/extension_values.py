@@ -14,8 +14,8 @@ from typing import Any
 
 from scim.errors import InvalidValue, Mutability
 from scim.models import tolerances
-from scim.models.base import AttributeInfo, DeclaredAttributes, attribute, key_in_any_case
-from scim.models.extension_schema import UNDECLARED, scim_type
+from scim.models.base import UNDECLARED, AttributeInfo, DeclaredAttributes, attribute, key_in_any_case
+from scim.models.extension_schema import scim_type
 from scim.models.resource_types import ResourceType, is_extension_urn
 from scim.service.filters.evaluator import as_datetime
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from scim.errors import InvalidPath, InvalidValue, Mutability, NoTarget
 from scim.models import tolerances
-from scim.models.base import AttributeInfo, AttributeSource, attribute, key_in_any_case
-from scim.models.extension_schema import UNDECLARED
+from scim.models.base import UNDECLARED, AttributeInfo, AttributeSource, attribute, key_in_any_case
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import ResourceType
 from scim.service.filters.evaluator import matches

@@ -17,8 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from scim.models.base import AttributeSource, attribute
-from scim.models.extension_schema import UNDECLARED
+from scim.models.base import UNDECLARED, AttributeSource, attribute
 from scim.models.resource_types import ResourceType, is_extension_urn
 from scim.service.filters.tree import CORE_SCHEMA_PREFIX
 
