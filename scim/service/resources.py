@@ -31,7 +31,7 @@ from scim.errors import (
     TooMany,
     Uniqueness,
 )
-from scim.models.base import ScimObject, value_in_any_case
+from scim.models.base import ScimObject, attributes, value_in_any_case
 from scim.models.messages import (
     PATCH_OP_SCHEMA,
     SEARCH_REQUEST_SCHEMA,
@@ -177,25 +177,28 @@ class ResourceService:
 
     def find(self, tenant: str, request: ListRequest) -> Page:
         """RFC 7644 sections 3.4.2 and 3.4.3 with RFC 9865 cursors: see ``scim.service.query``."""
+        return self._queries(tenant).page(tenant, request)
+
+    def find_matching(self, tenant: str, tree: Node | None, request: ListRequest) -> Page:
+        """``find`` with a filter already parsed (and checked) by the caller: a search from the root."""
+        return self._queries(tenant).page_of(tenant, tree, request)
+
+    def ranked(
+        self, tenant: str, tree: Node | None, sort_by: str, sort_order: str | None, keep: int
+    ) -> tuple[int, list[tuple[tuple[Any, ...], StoredResource]]]:
+        """See ``ResourceQuery.ranked``."""
+        return self._queries(tenant).ranked(tenant, tree, sort_by, sort_order, keep)
+
+    def _queries(self, tenant: str) -> ResourceQuery:
+        """The queries over ``tenant``'s resources, with its extension attributes (``type_for``)."""
         resource_type = self.type_for(tenant)
-        queries = ResourceQuery(
+        return ResourceQuery(
             self._repository,
             resource_type,
             lambda name, value: _index_entry(resource_type, name, value),
             self._cursors,
             is_resource_id,
         )
-        return queries.page(tenant, request)
-
-    def find_matching(self, tenant: str, tree: Node | None, request: ListRequest) -> Page:
-        """``find`` with a filter already parsed (and checked) by the caller: a search from the root."""
-        return self._queries.page_of(tenant, tree, request)
-
-    def ranked(
-        self, tenant: str, tree: Node | None, sort_by: str, sort_order: str | None, keep: int
-    ) -> tuple[int, list[tuple[tuple[Any, ...], StoredResource]]]:
-        """See ``ResourceQuery.ranked``."""
-        return self._queries.ranked(tenant, tree, sort_by, sort_order, keep)
 
     @staticmethod
     def search_request(body: Any) -> tuple[ListRequest, Selection]:

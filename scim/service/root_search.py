@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim.errors import InvalidFilter, InvalidPath, InvalidValue
+from scim.models.resource_types import ResourceType
 from scim.service import attribute_paths
 from scim.service.filters.parser import parse_filter, parse_patch_path
 from scim.service.filters.tree import And, Node, Not, Or
@@ -47,7 +48,7 @@ def search(tenant: str, services: Sequence[ResourceService], request: ListReques
     """RFC 7644 section 3.4.3 across ``services``' resource types, in their order."""
     if request.cursor is not None:
         raise InvalidValue("the root .search pages by startIndex; page by cursor on /Users/.search or /Groups/.search")
-    filters = _filters_by_type(services, request.filter)
+    filters = _filters_by_type(tenant, services, request.filter)
     start, size = max(request.start_index or 1, 1), page_size(request)
     if request.sort_by is not None and request.sort_by.strip():
         return _sorted_page(tenant, filters, request, start, size)
@@ -66,7 +67,7 @@ def _sorted_page(
     tenant: str, filters: list[tuple[ResourceService, Reduced]], request: ListRequest, start: int, size: int
 ) -> RootPage:
     sort_by = request.sort_by or ""
-    _check_sort_by(filters, sort_by)
+    _check_sort_by(tenant, filters, sort_by)
     keep, total = start - 1 + size, 0
     ranked: list[tuple[tuple[Any, ...], int, ResourceService, StoredResource]] = []
     for number, (service, reduced) in enumerate(filters):
@@ -82,30 +83,34 @@ def _sorted_page(
     return RootPage(total, start, [(service, resource) for _, _, service, resource in best_of_all[start - 1 :]])
 
 
-def _filters_by_type(services: Sequence[ResourceService], text: str | None) -> list[tuple[ResourceService, Reduced]]:
-    """The filter reduced for each type, and checked there as its own endpoint would."""
+def _filters_by_type(
+    tenant: str, services: Sequence[ResourceService], text: str | None
+) -> list[tuple[ResourceService, Reduced]]:
+    """The filter reduced for each type as ``tenant`` has it (with its extensions), and checked there
+    as its own endpoint would."""
     if text is None or not text.strip():
         return [(service, True) for service in services]
     tree = parse_filter(text)
+    types = [service.type_for(tenant) for service in services]
     for term in attribute_paths.terms(tree):
-        if all(attribute_paths.resolve(service.resource_type, term.path) is None for service in services):
+        if all(attribute_paths.resolve(resource_type, term.path) is None for resource_type in types):
             raise InvalidFilter(f"unknown attribute '{attribute_paths.show(term.path)}' in the filter")
     reduced_filters = []
-    for service in services:
-        reduced = _reduced(service, tree)
+    for service, resource_type in zip(services, types, strict=True):
+        reduced = _reduced(resource_type, tree)
         if not isinstance(reduced, bool):
-            attribute_paths.check_filter(service.resource_type, reduced)
+            attribute_paths.check_filter(resource_type, reduced)
         reduced_filters.append((service, reduced))
     return reduced_filters
 
 
-def _reduced(service: ResourceService, node: Node) -> Reduced:
+def _reduced(resource_type: ResourceType, node: Node) -> Reduced:
     """``node`` with every term on an attribute the type does not define replaced by False."""
     if isinstance(node, Not):
-        inner = _reduced(service, node.expr)
+        inner = _reduced(resource_type, node.expr)
         return (not inner) if isinstance(inner, bool) else Not(inner)
     if isinstance(node, And | Or):
-        left, right = _reduced(service, node.left), _reduced(service, node.right)
+        left, right = _reduced(resource_type, node.left), _reduced(resource_type, node.right)
         absorbing = isinstance(node, Or)  # True absorbs an 'or', False an 'and'
         if left is absorbing or right is absorbing:
             return absorbing
@@ -114,14 +119,14 @@ def _reduced(service: ResourceService, node: Node) -> Reduced:
         if isinstance(right, bool):
             return left
         return type(node)(left, right)
-    return node if attribute_paths.resolve(service.resource_type, node.path) is not None else False
+    return node if attribute_paths.resolve(resource_type, node.path) is not None else False
 
 
-def _check_sort_by(filters: list[tuple[ResourceService, Reduced]], sort_by: str) -> None:
+def _check_sort_by(tenant: str, filters: list[tuple[ResourceService, Reduced]], sort_by: str) -> None:
     """400 invalidValue when no type has the ``sortBy`` attribute."""
     try:
         path = parse_patch_path(sort_by.strip()).path
     except InvalidPath:
         raise InvalidValue(f"cannot sort by '{sort_by}'") from None
-    if all(attribute_paths.resolve(service.resource_type, path) is None for service, _ in filters):
+    if all(attribute_paths.resolve(service.type_for(tenant), path) is None for service, _ in filters):
         raise InvalidValue(f"no resource type has '{sort_by}' to sort by")

@@ -386,3 +386,42 @@ def test_a_declared_group_extension_is_stored_and_listed_in_schemas(repository, 
 
     assert rendered[GROUP_EXTENSION] == {"costCode": "CC-9"}
     assert rendered["schemas"] == [GROUP_SCHEMA, GROUP_EXTENSION]
+
+
+def test_bulk_operations_validate_declared_extension_attributes(users, tenant):
+    from scim.models.messages import BULK_REQUEST_SCHEMA
+    from scim.service import bulk
+
+    operations = [
+        {"method": "POST", "path": "/Users", "bulkId": "ok", "data": body("a", level=1)},
+        {"method": "POST", "path": "/Users", "bulkId": "bad", "data": body("b", level="high")},
+    ]
+    request = {"schemas": [BULK_REQUEST_SCHEMA], "Operations": operations}
+
+    outcomes = bulk.execute(tenant, "https://host/scim/acme/v2", {"Users": users}, request, payload_bytes=100)
+
+    assert [(outcome.status, type(outcome.error)) for outcome in outcomes] == [(201, type(None)), (400, InvalidValue)]
+
+
+def test_search_from_the_root_filters_by_a_declared_extension_attribute(users, groups, tenant):
+    from scim.service import root_search
+
+    users.create(tenant, body("a", level=1))
+    users.create(tenant, body("b", level=5))
+
+    page = root_search.search(tenant, [users, groups], ListRequest(filter=f"{X}:level gt 2"))
+
+    assert [resource.attributes["userName"] for _, resource in page.resources] == ["b"]
+
+
+def test_search_from_the_root_refuses_undeclared_attributes_when_the_tenant_rejects_them(repository, tenant):
+    from scim.errors import InvalidFilter
+    from scim.service import root_search
+    from scim.service.groups import GroupService
+
+    repository.set_undeclared_policy(tenant, "reject")
+    catalog = ExtensionCatalog(repository)
+    services = [UserService(repository, extensions=catalog), GroupService(repository, extensions=catalog)]
+
+    with pytest.raises(InvalidFilter, match="shoeSize"):
+        root_search.search(tenant, services, ListRequest(filter=f'{UNDECLARED}:shoeSize eq "9"'))
