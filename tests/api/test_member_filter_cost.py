@@ -13,9 +13,10 @@ from azure.data.tables import TableClient
 
 from scim.api import dependencies
 from scim.auth.tokens import SettingsTokenSource
+from scim.models.resource_types import GROUP
 from scim.service.groups import GroupService
 from scim.service.ports import StoredResource
-from scim.service.resources import utc_now
+from scim.service.resources import _indexes, utc_now
 from scim.service.users import UserService
 from scim.storage import resources as table_rows
 from scim.storage.tables import StorageRequestCounter
@@ -36,12 +37,12 @@ class Tenant:
 
 def add_groups_in_transactions(table: TableClient, tenant: str, count: int) -> None:
     """``count`` groups written straight into the table, a transaction per 50, as the service stores them."""
-    now, indexes = utc_now(), GroupService(table_rows.TableResourceRepository(table))._indexes
+    now = utc_now()
     for start in range(0, count, GROUPS_PER_TRANSACTION):
         operations = []
         for number in range(start, min(start + GROUPS_PER_TRANSACTION, count)):
             group = StoredResource("Group", str(uuid.uuid4()), {"displayName": f"group {number}"}, now, now)
-            entry = indexes(group.attributes)[0]
+            entry = _indexes(GROUP, group.attributes)[0]
             operations += [
                 ("create", table_rows._resource_entity(tenant, group)),
                 ("create", table_rows._index_entity(tenant, group, entry)),
