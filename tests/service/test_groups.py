@@ -332,3 +332,20 @@ def test_deleting_a_group_removes_it_from_its_members_groups(groups: GroupServic
     assert "groups" not in users.render(tenant, users.get(tenant, member), TENANT_URL)
     with pytest.raises(NotFound):
         groups.get(tenant, doomed)
+
+
+def test_member_id_with_a_trailing_newline_is_invalid_value(
+    groups: GroupService, users: UserService, tenant: str, group_id: str
+):
+    (member,) = new_users(users, tenant, 1)
+
+    with pytest.raises(InvalidValue):
+        groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": [{"value": member + "\n"}]}))
+
+    assert member_ids(groups, tenant, group_id) == []
+
+
+def test_resource_id_with_a_trailing_newline_is_not_an_id():
+    from scim.service.resources import is_resource_id
+
+    assert not is_resource_id(str(uuid.uuid4()) + "\n")

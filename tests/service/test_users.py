@@ -426,3 +426,49 @@ def test_patch_of_a_password_succeeds_and_changes_nothing(users: UserService, te
     users.patch(tenant, created.id, patch_body({"op": "replace", "value": {"password": "n3w-secret"}}))
 
     assert users.get(tenant, created.id).version == created.version
+
+
+@pytest.mark.parametrize("op", ["add", "replace", "Add", "Replace"])
+def test_patch_add_or_replace_without_a_value_is_invalid_value_and_changes_nothing(
+    users: UserService, tenant: str, op: str
+):
+    created = users.create(tenant, user_body(nickName="Al"))
+
+    with pytest.raises(InvalidValue, match="requires a value"):
+        users.patch(tenant, created.id, patch_body({"op": op, "path": "nickName"}))
+
+    assert users.get(tenant, created.id).attributes["nickName"] == "Al"
+
+
+@pytest.mark.parametrize("op", ["add", "replace"])
+def test_patch_add_or_replace_with_a_null_value_is_invalid_value(users: UserService, tenant: str, op: str):
+    created = users.create(tenant, user_body(nickName="Al"))
+
+    with pytest.raises(InvalidValue, match="requires a value"):
+        users.patch(tenant, created.id, patch_body({"op": op, "path": "nickName", "value": None}))
+
+    assert users.get(tenant, created.id).attributes["nickName"] == "Al"
+
+
+def test_patch_remove_with_a_value_on_a_single_valued_attribute_is_invalid_value(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(nickName="Al"))
+
+    with pytest.raises(InvalidValue, match="takes no value"):
+        users.patch(tenant, created.id, patch_body({"op": "remove", "path": "nickName", "value": "Bob"}))
+
+    assert users.get(tenant, created.id).attributes["nickName"] == "Al"
+
+
+def test_patch_with_one_attribute_in_two_letter_cases_is_invalid_syntax(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(nickName="Al"))
+    operation = {"op": "replace", "value": {"nickName": "A", "NICKNAME": "B"}}
+
+    with pytest.raises(InvalidSyntax, match=r"(?i)nickname"):
+        users.patch(tenant, created.id, patch_body(operation))
+
+    assert users.get(tenant, created.id).attributes["nickName"] == "Al"
+
+
+def test_create_with_one_attribute_in_two_letter_cases_is_invalid_syntax(users: UserService, tenant: str):
+    with pytest.raises(InvalidSyntax, match="userName"):
+        users.create(tenant, {"schemas": [USER_SCHEMA], "userName": "a", "USERNAME": "b"})
