@@ -7,7 +7,6 @@ permission to get secrets. Imported only when ``SCIM_KEY_VAULT_URL`` is set.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -17,7 +16,14 @@ from typing import Any
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 
 from scim.auth.cache import StoreUnavailable, TenantCache
-from scim.auth.records import NO_CREDENTIALS, InvalidRecord, TenantCredentials, is_tenant_slug, secret_name
+from scim.auth.records import (
+    NO_CREDENTIALS,
+    InvalidRecord,
+    TenantCredentials,
+    is_tenant_slug,
+    parse_record_text,
+    secret_name,
+)
 from scim.platform.credentials import azure_credential
 
 logger = logging.getLogger(__name__)
@@ -66,8 +72,8 @@ class KeyVaultTokenSource:
         except AzureError as problem:
             raise StoreUnavailable from problem
         try:
-            return TenantCredentials.from_json(json.loads(secret.value or ""))
-        except (json.JSONDecodeError, InvalidRecord) as problem:
+            return TenantCredentials.from_json(parse_record_text(secret.value or ""))
+        except InvalidRecord as problem:
             # Fail closed; the message never quotes the secret's value.
             logger.error("Key Vault secret %s is not a valid tenant record: %s", secret.name, problem)
             return NO_CREDENTIALS

@@ -104,7 +104,7 @@ def test_token_signed_with_the_public_key_as_hmac_secret_is_unauthorized(signing
 
 
 def test_tenant_without_an_entra_tenant_id_never_checks_jwts(signing_key, verifier, jwks):
-    assert not accepted(entra_token(signing_key), verifier, record={"current": "secret-token"})
+    assert not accepted(entra_token(signing_key), verifier, record={"current": "secret-token-0123456789abcdef"})
     assert jwks.requests == 0
 
 
@@ -116,7 +116,11 @@ def test_signing_keys_are_fetched_once_for_many_tokens(signing_key, verifier, jw
 
 
 def test_secret_token_still_works_for_a_tenant_that_also_accepts_entra_tokens(verifier):
-    assert accepted("secret-token", verifier, record={"current": "secret-token", "entraTenantId": ENTRA_TENANT})
+    assert accepted(
+        "secret-token-0123456789abcdef",
+        verifier,
+        record={"current": "secret-token-0123456789abcdef", "entraTenantId": ENTRA_TENANT},
+    )
 
 
 def test_unreachable_signing_keys_are_service_unavailable(signing_key):

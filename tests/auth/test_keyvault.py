@@ -21,7 +21,7 @@ GRACE = 600
 @pytest.fixture
 def vault() -> FakeVault:
     vault = FakeVault()
-    vault.put_record("acme", {"current": "acme-token"})
+    vault.put_record("acme", {"current": "acme-token-0123456789abcdef"})
     return vault
 
 
@@ -35,7 +35,7 @@ def accepted(source: KeyVaultTokenSource, token: str, tenant: str = "acme") -> b
 
 
 def test_tenant_token_from_its_secret_is_accepted(source, vault):
-    assert accepted(source, "acme-token")
+    assert accepted(source, "acme-token-0123456789abcdef")
     vault.client.get_secret.assert_called_once_with("scim-tenant-acme")
 
 
@@ -45,17 +45,17 @@ def test_wrong_token_is_unauthorized(source):
 
 def test_requests_within_the_cache_period_are_served_from_cache(source, vault, clock):
     for _ in range(10):
-        assert accepted(source, "acme-token")
+        assert accepted(source, "acme-token-0123456789abcdef")
         clock.advance(CACHE / 20)
 
     assert vault.reads == 1
 
 
 def test_record_is_read_again_once_the_cache_period_is_over(source, vault, clock):
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
     clock.advance(CACHE)
 
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
 
     assert vault.reads == 2
 
@@ -69,15 +69,15 @@ def test_unknown_tenant_is_cached_negatively(source, vault, clock):
 
 
 def test_unknown_tenant_is_looked_up_again_after_the_miss_interval(source, vault, clock):
-    assert not accepted(source, "new-token", tenant="newcomer")
-    vault.put_record("newcomer", {"current": "new-token"})
+    assert not accepted(source, "new-token-0123456789abcdef", tenant="newcomer")
+    vault.put_record("newcomer", {"current": "new-token-0123456789abcdef"})
     clock.advance(MISS)
 
-    assert accepted(source, "new-token", tenant="newcomer")
+    assert accepted(source, "new-token-0123456789abcdef", tenant="newcomer")
 
 
 def test_wrong_tokens_reread_the_secret_at_most_once_per_miss_interval(source, vault, clock):
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
     clock.advance(MISS)
     for _ in range(10):
         accepted(source, "guess")
@@ -87,53 +87,53 @@ def test_wrong_tokens_reread_the_secret_at_most_once_per_miss_interval(source, v
 
 
 def test_both_tokens_are_accepted_while_rotating(source, vault):
-    vault.put_record("acme", {"current": "acme-token", "next": "acme-next"})
+    vault.put_record("acme", {"current": "acme-token-0123456789abcdef", "next": "acme-next-0123456789abcdef"})
 
-    assert accepted(source, "acme-token")
-    assert accepted(source, "acme-next")
+    assert accepted(source, "acme-token-0123456789abcdef")
+    assert accepted(source, "acme-next-0123456789abcdef")
 
 
 def test_next_token_is_accepted_before_the_cached_record_expires(source, vault, clock):
-    accepted(source, "acme-token")
-    vault.put_record("acme", {"current": "acme-token", "next": "acme-next"})
+    accepted(source, "acme-token-0123456789abcdef")
+    vault.put_record("acme", {"current": "acme-token-0123456789abcdef", "next": "acme-next-0123456789abcdef"})
     clock.advance(MISS)
 
-    assert accepted(source, "acme-next")
+    assert accepted(source, "acme-next-0123456789abcdef")
 
 
 def test_old_token_stops_working_once_rotation_is_finished_and_the_cache_period_is_over(source, vault, clock):
-    vault.put_record("acme", {"current": "acme-token", "next": "acme-next"})
-    accepted(source, "acme-token")
-    vault.put_record("acme", {"current": "acme-next"})
+    vault.put_record("acme", {"current": "acme-token-0123456789abcdef", "next": "acme-next-0123456789abcdef"})
+    accepted(source, "acme-token-0123456789abcdef")
+    vault.put_record("acme", {"current": "acme-next-0123456789abcdef"})
     clock.advance(CACHE)
 
-    assert not accepted(source, "acme-token")
-    assert accepted(source, "acme-next")
+    assert not accepted(source, "acme-token-0123456789abcdef")
+    assert accepted(source, "acme-next-0123456789abcdef")
 
 
 def test_revoked_tenant_is_refused_once_the_cache_period_is_over(source, vault, clock):
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
     vault.put_record("acme", {})
     clock.advance(CACHE)
 
-    assert not accepted(source, "acme-token")
+    assert not accepted(source, "acme-token-0123456789abcdef")
 
 
 def test_cached_token_keeps_working_during_an_outage_within_the_grace_period(source, vault, clock):
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
     vault.failure = ServiceRequestError("connection refused")
     clock.advance(CACHE + GRACE - 1)
 
-    assert accepted(source, "acme-token")
+    assert accepted(source, "acme-token-0123456789abcdef")
 
 
 def test_outage_past_the_grace_period_is_service_unavailable_with_retry_after(source, vault, clock):
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
     vault.failure = ServiceRequestError("connection refused")
     clock.advance(CACHE + GRACE)
 
     with pytest.raises(ServiceUnavailable) as raised:
-        authenticate("acme", "Bearer acme-token", source)
+        authenticate("acme", "Bearer acme-token-0123456789abcdef", source)
     assert raised.value.retry_after_seconds >= 1
 
 
@@ -141,38 +141,38 @@ def test_outage_with_nothing_cached_is_service_unavailable(source, vault):
     vault.failure = ServiceRequestError("connection refused")
 
     with pytest.raises(ServiceUnavailable):
-        authenticate("acme", "Bearer acme-token", source)
+        authenticate("acme", "Bearer acme-token-0123456789abcdef", source)
 
 
 def test_permission_denied_by_key_vault_fails_closed(source, vault):
     vault.failure = HttpResponseError("Forbidden")
 
     with pytest.raises(ServiceUnavailable):
-        authenticate("acme", "Bearer acme-token", source)
+        authenticate("acme", "Bearer acme-token-0123456789abcdef", source)
 
 
 def test_key_vault_is_not_asked_again_until_the_retry_delay_after_a_failure(source, vault, clock):
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
     vault.failure = ServiceRequestError("connection refused")
     clock.advance(CACHE)
     for _ in range(10):
-        accepted(source, "acme-token")
+        accepted(source, "acme-token-0123456789abcdef")
         clock.advance(0.5)
 
     assert vault.reads == 2
 
 
 def test_fresh_record_is_served_once_key_vault_is_back(source, vault, clock):
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
     vault.failure = ServiceRequestError("connection refused")
     clock.advance(CACHE)
-    accepted(source, "acme-token")
+    accepted(source, "acme-token-0123456789abcdef")
     vault.failure = None
-    vault.put_record("acme", {"current": "acme-next"})
+    vault.put_record("acme", {"current": "acme-next-0123456789abcdef"})
     clock.advance(60)
 
-    assert accepted(source, "acme-next")
-    assert not accepted(source, "acme-token")
+    assert accepted(source, "acme-next-0123456789abcdef")
+    assert not accepted(source, "acme-token-0123456789abcdef")
 
 
 def test_secret_that_is_not_a_record_accepts_nothing(source, vault):
@@ -192,7 +192,10 @@ def test_concurrent_requests_read_the_secret_once(vault, clock):
     vault.client.get_secret.side_effect = slow_get
     source = KeyVaultTokenSource(vault.client, clock=clock)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(accepted(source, "acme-token"))) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: results.append(accepted(source, "acme-token-0123456789abcdef")))
+        for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     release.set()
@@ -224,7 +227,7 @@ def test_key_vault_url_setting_selects_the_key_vault_source(monkeypatch):
 
 
 def test_without_key_vault_url_tokens_come_from_the_setting():
-    source = token_source_from_settings({"SCIM_TOKENS": '{"acme": "acme-token"}'})
+    source = token_source_from_settings({"SCIM_TOKENS": '{"acme": "acme-token-0123456789abcdef"}'})
 
     assert isinstance(source, SettingsTokenSource)
 
