@@ -11,7 +11,14 @@ from scim.auth import keyvault
 from scim.auth.keyvault import KeyVaultTokenSource, key_vault_token_source_from_settings
 from scim.auth.tokens import SettingsTokenSource, authenticate, token_source_from_settings
 from scim.errors import ServiceUnavailable
-from tests.support.auth_fakes import VAULT_URL, FakeClock, FakeVault, is_accepted
+from tests.support.auth_fakes import (
+    VAULT_URL,
+    FakeClock,
+    FakeVault,
+    disabled_secret_error,
+    forbidden_secret_error,
+    is_accepted,
+)
 
 CACHE = 300
 MISS = 30
@@ -218,6 +225,53 @@ def test_stream_of_made_up_tenants_is_rate_limited(source, vault):
     assert vault.reads < 100
 
 
+def test_disabled_secret_revokes_the_tenant_once_the_cache_period_is_over_without_grace(source, vault, clock):
+    accepted(source, "acme-token-0123456789abcdef")
+    vault.secret_failures["scim-tenant-acme"] = disabled_secret_error()
+    clock.advance(CACHE)
+
+    assert not accepted(source, "acme-token-0123456789abcdef")
+
+
+def test_forbidden_secret_of_one_tenant_does_not_pause_reads_of_the_others(source, vault, clock):
+    vault.put_record("healthy", {"current": "healthy-token-0123456789"})
+    vault.secret_failures["scim-tenant-broken"] = forbidden_secret_error()
+    for _ in range(3):
+        with pytest.raises(ServiceUnavailable):
+            authenticate("broken", "Bearer anything-0123456789abc", source)
+        clock.advance(1)
+
+    assert accepted(source, "healthy-token-0123456789", tenant="healthy")
+
+
+def test_forbidden_secret_is_not_read_again_until_the_retry_delay(source, vault, clock):
+    vault.secret_failures["scim-tenant-broken"] = forbidden_secret_error()
+    for _ in range(10):
+        with pytest.raises(ServiceUnavailable):
+            authenticate("broken", "Bearer anything-0123456789abc", source)
+        clock.advance(0.5)
+
+    assert vault.reads == 1
+
+
+def test_made_up_names_once_cached_are_re_read_only_within_the_budget_for_unknown_names(source, vault, clock):
+    names = [f"made-up-{number}" for number in range(2_000)]
+    for name in names:  # first reads: at most 20 a second, so this takes ~100 simulated seconds
+        while True:
+            try:
+                accepted(source, "guess-0123456789abcdef", tenant=name)
+                break
+            except ServiceUnavailable:
+                clock.advance(0.05)
+    clock.advance(MISS)
+    reads_before = vault.reads
+    for name in names:  # every name again, within one simulated second, each past its miss interval
+        accepted(source, "guess-0123456789abcdef", tenant=name)
+        clock.advance(1 / len(names))
+
+    assert vault.reads - reads_before <= 2 * 20
+
+
 def test_key_vault_url_setting_selects_the_key_vault_source(monkeypatch):
     monkeypatch.setattr(keyvault, "azure_credential", FakeCredential)
 
@@ -244,3 +298,38 @@ class FakeCredential:
 
     def get_token(self, *scopes, **kwargs):
         raise AssertionError("no request may be sent")
+
+
+def test_reads_per_minute_stay_within_the_bound_under_random_names_and_wrong_tokens(vault, clock):
+    """Each simulated minute: 10,000 random tenant names and 1,000 wrong tokens for 10 real tenants."""
+    import random
+
+    rng = random.Random(16)
+    real = {f"real-{number}": f"real-token-{number}-0123456789" for number in range(10)}
+    for tenant, token in real.items():
+        vault.put_record(tenant, {"current": token})
+    source = KeyVaultTokenSource(vault.client, cache_seconds=CACHE, miss_seconds=MISS, grace_seconds=GRACE, clock=clock)
+    names = [f"random-{rng.getrandbits(64):x}" for _ in range(10_000)]
+    bound = 20 * 60 + 20 + 3 * len(real)
+    reads_per_minute, refused_real = [], []
+    for _minute in range(3):
+        refused_real.append(0)
+        requests = [(name, "guess-0123456789abcdef") for name in names]
+        requests += [(rng.choice(list(real)), f"wrong-{number}-0123456789") for number in range(1_000)]
+        requests += [(tenant, token) for tenant, token in real.items()] * 10
+        rng.shuffle(requests)
+        reads_before = vault.reads
+        for tenant, token in requests:
+            try:
+                if accepted(source, token, tenant=tenant) != (real.get(tenant) == token):
+                    refused_real[-1] += 1
+            except ServiceUnavailable:
+                refused_real[-1] += tenant in real and real[tenant] == token
+            clock.advance(60 / len(requests))
+        reads_per_minute.append(vault.reads - reads_before)
+    print(f"Key Vault reads per minute: {reads_per_minute} (bound {bound}); real requests refused: {refused_real}")
+
+    assert max(reads_per_minute) <= bound
+    # A real tenant not yet cached competes with the flood for first reads (503, Entra retries);
+    # once read, it is never refused.
+    assert refused_real[1:] == [0, 0]
