@@ -19,6 +19,7 @@ import azure.functions as func
 
 from scim.api import dependencies
 from scim.api.decoding import MAX_BODY_BYTES, check_json_media_type, check_request_text, parse_json_body
+from scim.api.fair_share import TooManyRequests
 from scim.auth.records import is_tenant_slug
 from scim.auth.tokens import authenticate
 from scim.errors import (
@@ -41,6 +42,7 @@ from scim.service.selection import Selection
 logger = logging.getLogger(__name__)
 
 SCIM_MEDIA_TYPE = "application/scim+json"
+OAUTH_METADATA_SEGMENT = "/.well-known/oauth-authorization-server"
 TENANT_URL_PATTERN = re.compile(r"^(.*?/scim/[^/]+/v2)(?:/|$)", re.IGNORECASE)
 
 # What a route serves: a resource service on /Users and /Groups, None on discovery routes.
@@ -367,7 +369,13 @@ def _reply_to(
         handler = handlers.get(request.method.upper())
         if handler is None:
             raise ScimError(f"{request.method} is not supported here", status=405)
-        reply = handler(_call_for(request, service_of, public))
+        call = _call_for(request, service_of, public)
+        fair_share = dependencies.current().fair_share
+        if public or fair_share is None:
+            reply = handler(call)
+        else:
+            with fair_share.admit(call.tenant):
+                reply = handler(call)
     except ScimError as error:
         reply = _error_reply(error)
     except StorageUnavailable:
@@ -401,9 +409,17 @@ def _call_for(request: func.HttpRequest, service_of: Callable[[], S], public: bo
 
 
 def tenant_url_of(request: func.HttpRequest) -> str:
-    """The Tenant URL this request was sent under: ``<scheme>://<host>[/prefix]/scim/<tenant>/v2``."""
+    """The Tenant URL of a request: ``SCIM_BASE_URL`` + ``/scim/<tenant>/v2`` when that is set, else the
+    one the request was sent under (``<scheme>://<host>[/prefix]/scim/<tenant>/v2``, trusting the
+    Host header). The one definition: ``Location``, ``meta.location``, discovery, and the issuer
+    and audience access tokens are bound to (``scim.auth.oauth``) all start with it."""
+    base_url = dependencies.current().base_url
+    if base_url is not None:
+        return f"{base_url.rstrip('/')}/scim/{request.route_params.get('tenant', '')}/v2"
     parts = urlsplit(request.url)
-    match = TENANT_URL_PATTERN.match(parts.path)
+    # RFC 8414 section 3.1: the metadata route puts its well-known segment before the Tenant URL's path.
+    before, _, after = parts.path.partition(OAUTH_METADATA_SEGMENT)
+    match = TENANT_URL_PATTERN.match(before + after)
     path = match.group(1) if match else parts.path.rstrip("/")
     return f"{parts.scheme}://{parts.netloc}{path}"
 
@@ -423,7 +439,7 @@ def _error_reply(error: ScimError) -> Reply:
         headers["WWW-Authenticate"] = f'Bearer realm="SCIM", error="{error.bearer_error}"'
     elif error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
-    if isinstance(error, ServiceUnavailable):
+    if isinstance(error, ServiceUnavailable | TooManyRequests):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return Reply(error.status, body, headers)
 

@@ -82,8 +82,7 @@ def metadata(request: func.HttpRequest) -> func.HttpResponse:
     if request.method.upper() != "GET" or not is_tenant_slug(tenant):
         status, body = 404, {"error": "not_found"}
     else:
-        base = request.url.split("/.well-known/", 1)[0]
-        issuer = audience_of(f"{base}/scim/{tenant}/v2")
+        issuer = audience_of(tenant_url_of(request))
         status, body = (
             200,
             {

@@ -472,3 +472,17 @@ def test_patch_with_one_attribute_in_two_letter_cases_is_invalid_syntax(users: U
 def test_create_with_one_attribute_in_two_letter_cases_is_invalid_syntax(users: UserService, tenant: str):
     with pytest.raises(InvalidSyntax, match="userName"):
         users.create(tenant, {"schemas": [USER_SCHEMA], "userName": "a", "USERNAME": "b"})
+
+
+def test_filter_whose_index_matches_more_resources_than_a_request_may_read_is_too_many(
+    users: UserService, tenant: str, monkeypatch
+):
+    from scim.errors import TooMany
+    from scim.service import query
+
+    monkeypatch.setattr(query, "MAX_INDEX_MATCHES", 2)
+    for number in range(3):
+        users.create(tenant, user_body(f"shared-{number}", externalId="same"))
+
+    with pytest.raises(TooMany):
+        users.find(tenant, ListRequest('externalId eq "same"'))
