@@ -8,7 +8,7 @@ import pytest
 
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.api.http_client import Client, assert_scim_error, json_of
+from tests.support.http import Client, assert_scim_error, json_of
 
 USER = {"schemas": [USER_SCHEMA], "userName": "alice"}
 LONE_SURROGATE_FILTER = 'userName eq "x\\ud800"'  # the JSON escape of a lone surrogate, as text
