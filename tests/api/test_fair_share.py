@@ -9,8 +9,8 @@ import pytest
 
 from scim.api import dependencies
 from scim.api.fair_share import FairShare, TooManyRequests, fair_share_from_settings
-from tests.support.http import Client, assert_scim_error
 from tests.support.auth_fakes import FakeClock
+from tests.support.http import Client, assert_scim_error
 
 
 def test_entras_pace_of_25_requests_a_second_is_never_throttled_by_the_defaults():

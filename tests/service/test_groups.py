@@ -340,7 +340,7 @@ def test_member_id_with_a_trailing_newline_is_invalid_value(
     (member,) = new_users(users, tenant, 1)
 
     with pytest.raises(InvalidValue):
-        groups.patch(tenant, group_id, patch({"op": "add", "path": "members", "value": [{"value": member + "\n"}]}))
+        groups.patch(tenant, group_id, add_members(member + "\n"))
 
     assert member_ids(groups, tenant, group_id) == []
 
@@ -358,9 +358,7 @@ def test_reading_a_group_with_more_members_than_a_response_may_carry_is_too_many
     from scim.service import groups as groups_module
 
     monkeypatch.setattr(groups_module, "MAX_MEMBERS_IN_RESPONSE", 3)
-    groups.patch(
-        tenant, group_id, patch({"op": "add", "path": "members", "value": values(new_users(users, tenant, 4))})
-    )
+    groups.patch(tenant, group_id, add_members(*new_users(users, tenant, 4)))
 
     with pytest.raises(TooMany, match="excludedAttributes=members"):
         groups.render(tenant, groups.get(tenant, group_id), "https://x/scim/t/v2", Selection.parse(None, None))
@@ -373,9 +371,7 @@ def test_reading_a_group_with_as_many_members_as_a_response_may_carry_lists_them
     from scim.service import groups as groups_module
 
     monkeypatch.setattr(groups_module, "MAX_MEMBERS_IN_RESPONSE", 3)
-    groups.patch(
-        tenant, group_id, patch({"op": "add", "path": "members", "value": values(new_users(users, tenant, 3))})
-    )
+    groups.patch(tenant, group_id, add_members(*new_users(users, tenant, 3)))
 
     rendered = groups.render(tenant, groups.get(tenant, group_id), "https://x/scim/t/v2", Selection.parse(None, None))
 
