@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from scim.auth.throttle import TokenBucket
 from scim.errors import ScimError
 
 # Setting name -> default.
@@ -47,8 +48,7 @@ class TooManyRequests(ScimError):
 
 @dataclass
 class _TenantState:
-    tokens: float
-    updated: float
+    rate: TokenBucket
     in_progress: int = 0
 
 
@@ -81,21 +81,18 @@ class FairShare:
 
     def _enter(self, tenant: str) -> None:
         with self._lock:
-            now = self._clock()
-            state = self._tenants.setdefault(tenant, _TenantState(self._burst, now))
-            state.tokens = min(self._burst, state.tokens + (now - state.updated) * self._rate)
-            state.updated = now
+            state = self._tenants.get(tenant)
+            if state is None:
+                state = self._tenants[tenant] = _TenantState(TokenBucket(self._rate, self._clock, self._burst))
             if state.in_progress >= self._concurrency:
                 raise TooManyRequests(
                     f"this tenant has {self._concurrency} requests in progress; retry later", retry_after_seconds=1
                 )
-            if state.tokens < 1:
-                wait = math.ceil((1 - state.tokens) / self._rate) if self._rate > 0 else 60
+            if not state.rate.take():
                 raise TooManyRequests(
                     f"this tenant sends more than {self._rate:g} requests a second; retry later",
-                    retry_after_seconds=max(1, wait),
+                    retry_after_seconds=max(1, math.ceil(state.rate.seconds_until_token())),
                 )
-            state.tokens -= 1
             state.in_progress += 1
 
 
