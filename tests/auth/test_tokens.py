@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
 from scim.auth.records import TenantCredentials
-from scim.auth.tokens import SettingsTokenSource, authenticate
+from scim.auth.tokens import SettingsTokenSource, authenticate, looks_like_access_token
 from scim.errors import Unauthorized
 
 
@@ -172,3 +173,9 @@ def test_check_hashes_the_same_number_of_times_for_known_unknown_and_rotating_te
         monkeypatch.undo()
 
     assert counts["acme"] == counts["rotating"] == counts["nobody"]
+
+
+def test_a_token_whose_header_nests_past_the_parser_limit_is_no_access_token():
+    header = base64.urlsafe_b64encode(b"[" * 100_000).decode().rstrip("=")
+
+    assert not looks_like_access_token(f"{header}.e30.c2ln")
