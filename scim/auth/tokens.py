@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 # The JWT type of the access tokens the token endpoint issues (RFC 9068 section 2.1).
 ACCESS_TOKEN_TYPE = "at+jwt"
 # RFC 9110 section 5.6.3: OWS is spaces and horizontal tabs, nothing else (not str.strip()'s set).
-_HTTP_WHITESPACE = " \t"
+HTTP_WHITESPACE = " \t"
 
 
 class TokenSource(Protocol):
@@ -128,8 +128,8 @@ def authenticate(
     record was read, a fixed digest for an absent token). A token that matches nothing is
     checked once more against a fresher record when the source has one.
     """
-    scheme, _, presented = (authorization or "").strip(_HTTP_WHITESPACE).partition(" ")
-    presented = presented.strip(_HTTP_WHITESPACE)
+    scheme, _, presented = (authorization or "").strip(HTTP_WHITESPACE).partition(" ")
+    presented = presented.strip(HTTP_WHITESPACE)
     if scheme.lower() != "bearer" or not presented:
         raise Unauthorized("a bearer token is required")
     if not BEARER_TOKEN_SYNTAX.fullmatch(presented):

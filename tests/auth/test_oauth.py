@@ -193,3 +193,20 @@ def test_token_endpoint_requests_do_not_spend_the_tenants_fair_share(records: Re
     tokens = [access_token(tenant, "c1", secret) for _ in range(3)]
 
     assert [scim_status(tenant, tokens[0]), scim_status(tenant, tokens[0])] == [200, 429]
+
+
+@pytest.mark.parametrize(
+    "encoded", ["\u00e9", "YTpi\u00a0", "\ud800"], ids=["not-ascii", "no-break-space", "surrogate"]
+)
+def test_basic_credentials_that_are_not_base64_text_are_invalid_request(records: Records, tenant: str, encoded: str):
+    request = func.HttpRequest(
+        "POST",
+        f"{HOST}/scim/{tenant}/v2/oauth2/token",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {encoded}"},
+        route_params={"tenant": tenant},
+        body=urlencode({"grant_type": "client_credentials"}).encode(),
+    )
+
+    response = function_app.oauth_token(request)
+
+    assert (response.status_code, json.loads(response.get_body())["error"]) == (400, "invalid_request")
