@@ -44,10 +44,14 @@ class Records:
 
 def token_request(tenant: str, client_id: str, secret: str) -> func.HttpResponse:
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return token_request_authorized_by(tenant, f"Basic {basic}")
+
+
+def token_request_authorized_by(tenant: str, authorization: str) -> func.HttpResponse:
     request = func.HttpRequest(
         "POST",
         f"{HOST}/scim/{tenant}/v2/oauth2/token",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"},
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": authorization},
         route_params={"tenant": tenant},
         body=urlencode({"grant_type": "client_credentials"}).encode(),
     )
@@ -199,14 +203,6 @@ def test_token_endpoint_requests_do_not_spend_the_tenants_fair_share(records: Re
     "encoded", ["\u00e9", "YTpi\u00a0", "\ud800"], ids=["not-ascii", "no-break-space", "surrogate"]
 )
 def test_basic_credentials_that_are_not_base64_text_are_invalid_request(records: Records, tenant: str, encoded: str):
-    request = func.HttpRequest(
-        "POST",
-        f"{HOST}/scim/{tenant}/v2/oauth2/token",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {encoded}"},
-        route_params={"tenant": tenant},
-        body=urlencode({"grant_type": "client_credentials"}).encode(),
-    )
-
-    response = function_app.oauth_token(request)
+    response = token_request_authorized_by(tenant, f"Basic {encoded}")
 
     assert (response.status_code, json.loads(response.get_body())["error"]) == (400, "invalid_request")
