@@ -263,12 +263,20 @@ class ResourceService:
         request = protocol_message(PatchRequest, PATCH_OP_SCHEMA, body)
         if len(request.operations) > MAX_PATCH_OPERATIONS:
             raise TooMany(f"a PATCH may carry at most {MAX_PATCH_OPERATIONS} operations")
+        operations = []
         for number, operation in enumerate(request.operations, start=1):
             # RFC 7644 section 3.5.2.1 and 3.5.2.3: add and replace MUST carry a value; a missing
-            # one is not "clear it" (that is remove), and null is no value either.
+            # one is not "clear it" (that is remove). An explicit null replacing a path is the one
+            # exception: null is unassigned (RFC 7643 section 2.5), so it clears the attribute, as
+            # Microsoft's gallery validation ("null update") expects; an added null adds nothing.
+            given = "value" in operation.model_fields_set
+            if operation.op == "replace" and given and operation.value is None and operation.path is not None:
+                operations.append(operation.model_copy(update={"op": "remove"}))
+                continue
             if operation.op in ("add", "replace") and operation.value is None:
                 raise InvalidValue(f"operation {number} ({operation.op}) requires a value; use remove to clear")
-        return request.operations
+            operations.append(operation)
+        return operations
 
     def _patch_attributes(
         self, tenant: str, resource_id: str, operations: list[PatchOperation], if_match: str | None
