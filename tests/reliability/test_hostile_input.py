@@ -583,6 +583,8 @@ def test_any_headers_and_query_parameters_are_answered_correctly(
     )
     trigger = function_app.user if resource_id else function_app.users
     allowed = {200, 304, 400, 401, 404, 412} if method != "DELETE" else {400, 401, 404, 412}
+    if method == "PATCH" and any(name.lower() == "content-type" for name in extra):
+        allowed.add(415)  # a generated Content-Type that is not JSON
     target.answer(trigger, request, allowed)
 
 
