@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 import azure.functions as func
 
 from scim.api import dependencies
+from scim.api.decoding import MAX_BODY_BYTES, check_json_media_type, check_request_text, parse_json_body
+from scim.api.fair_share import TooManyRequests
 from scim.auth.records import is_tenant_slug
 from scim.auth.tokens import authenticate
 from scim.errors import (
-    InvalidSyntax,
     InvalidValue,
     NotFound,
     PayloadTooLarge,
@@ -42,10 +43,7 @@ from scim.service.selection import Selection
 logger = logging.getLogger(__name__)
 
 SCIM_MEDIA_TYPE = "application/scim+json"
-MAX_BODY_BYTES = 1024 * 1024
-# The deepest a JSON body may nest; a SCIM message needs 6 (PATCH -> Operations -> value ->
-# extension -> manager -> value).
-MAX_JSON_DEPTH = 32
+OAUTH_METADATA_SEGMENT = "/.well-known/oauth-authorization-server"
 TENANT_URL_PATTERN = re.compile(r"^(.*?/scim/[^/]+/v2)(?:/|$)", re.IGNORECASE)
 
 # What a route serves: a resource service on /Users and /Groups, None on discovery routes.
@@ -71,7 +69,9 @@ class Call(Generic[S]):
     service: S
 
     def json_body(self) -> Any:
-        """The parsed JSON body; 400 invalidSyntax when it is not JSON (see ``parse_json_body``)."""
+        """The parsed JSON body: 415 unless its media type is JSON, 400 invalidSyntax unless it is
+        (see ``scim.api.decoding``)."""
+        check_json_media_type(self.request.headers.get("Content-Type"))
         return parse_json_body(self.request.get_body())
 
     def query(self, name: str) -> str | None:
@@ -87,48 +87,6 @@ class Call(Generic[S]):
             return int(text)
         except ValueError:
             raise InvalidValue(f"{name} must be an integer") from None
-
-
-def parse_json_body(data: bytes) -> Any:
-    """A request body as JSON (RFC 8259) in UTF-8; anything else is 400 invalidSyntax, never a 500.
-
-    Refused besides malformed JSON: ``NaN`` and ``Infinity``, numbers past Python's 4,300 digits,
-    nesting deeper than ``MAX_JSON_DEPTH`` (before the parser's recursion limit or any model's),
-    and strings holding a lone surrogate (``"\\ud800"``), which UTF-8 cannot encode.
-    """
-    try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as problem:
-        raise InvalidSyntax(f"the body is not valid JSON: {problem}") from None
-    except (ValueError, RecursionError):
-        raise InvalidSyntax(
-            f"the body is not JSON this service accepts: no NaN or Infinity, numbers of at most 4300 digits,"
-            f" nesting at most {MAX_JSON_DEPTH} deep"
-        ) from None
-    pending = [(value, 1)]
-    while pending:  # iteratively: a recursive walk is what deep nesting attacks
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            _valid_text(item)
-        elif isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise InvalidSyntax(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
-            if isinstance(item, dict):
-                for key in item:
-                    _valid_text(key)
-            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _valid_text(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidSyntax("the body holds a string that is not valid Unicode (a lone surrogate)") from None
 
 
 Handler = Callable[[Call[S]], Reply]
@@ -421,7 +379,13 @@ def _reply_to(
         handler = handlers.get(request.method.upper())
         if handler is None:
             raise ScimError(f"{request.method} is not supported here", status=405)
-        reply = handler(_call_for(request, service_of, public))
+        call = _call_for(request, service_of, public)
+        fair_share = dependencies.current().fair_share
+        if public or fair_share is None:
+            reply = handler(call)
+        else:
+            with fair_share.admit(call.tenant):
+                reply = handler(call)
     except ScimError as error:
         reply = _error_reply(error)
     except StorageUnavailable:
@@ -446,15 +410,26 @@ def _call_for(request: func.HttpRequest, service_of: Callable[[], S], public: bo
         authenticate(
             tenant, request.headers.get("Authorization"), served.tokens, tenant_url=tenant_url, oauth=served.oauth
         )
+    check_request_text("header", request.headers.items())
+    check_request_text("query parameter", request.params)
+    check_request_text("route value", request.route_params)
     if len(request.get_body() or b"") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
     return Call(request, tenant, tenant_url, service_of())
 
 
 def tenant_url_of(request: func.HttpRequest) -> str:
-    """The Tenant URL this request was sent under: ``<scheme>://<host>[/prefix]/scim/<tenant>/v2``."""
+    """The Tenant URL of a request: ``SCIM_BASE_URL`` + ``/scim/<tenant>/v2`` when that is set, else the
+    one the request was sent under (``<scheme>://<host>[/prefix]/scim/<tenant>/v2``, trusting the
+    Host header). The one definition: ``Location``, ``meta.location``, discovery, and the issuer
+    and audience access tokens are bound to (``scim.auth.oauth``) all start with it."""
+    base_url = dependencies.current().base_url
+    if base_url is not None:
+        return f"{base_url.rstrip('/')}/scim/{request.route_params.get('tenant', '')}/v2"
     parts = urlsplit(request.url)
-    match = TENANT_URL_PATTERN.match(parts.path)
+    # RFC 8414 section 3.1: the metadata route puts its well-known segment before the Tenant URL's path.
+    before, _, after = parts.path.partition(OAUTH_METADATA_SEGMENT)
+    match = TENANT_URL_PATTERN.match(before + after)
     path = match.group(1) if match else parts.path.rstrip("/")
     return f"{parts.scheme}://{parts.netloc}{path}"
 
@@ -474,7 +449,7 @@ def _error_reply(error: ScimError) -> Reply:
         headers["WWW-Authenticate"] = f'Bearer realm="SCIM", error="{error.bearer_error}"'
     elif error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
-    if isinstance(error, ServiceUnavailable):
+    if isinstance(error, ServiceUnavailable | TooManyRequests):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return Reply(error.status, body, headers)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scim.api.fair_share import FairShare, fair_share_from_settings
 from scim.auth.tokens import TokenSource
 from scim.service.groups import GroupService
 from scim.service.users import UserService
@@ -30,6 +31,11 @@ class Dependencies:
     tokens: TokenSource
     users: UserService
     groups: GroupService
+    # SCIM_BASE_URL: Tenant URLs (Location, meta.location, discovery, access tokens' issuer and
+    # audience) start with it; None: from the request's Host header (scim.api.adapter.tenant_url_of).
+    base_url: str | None = None
+    # Per-tenant request limits (scim.api.fair_share); None: unlimited.
+    fair_share: FairShare | None = None
     # The token endpoint and access-token check; None: built from settings over ``tokens`` on first use.
     oauth_server: OAuthServer | None = None
     _built: dict[str, OAuthServer] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -80,6 +86,8 @@ def _from_settings() -> Dependencies:
         tokens=token_source_from_settings(),
         users=UserService(repository, extensions=extensions),
         groups=GroupService(repository, extensions=extensions),
+        base_url=os.environ.get("SCIM_BASE_URL", "").strip() or None,
+        fair_share=fair_share_from_settings(os.environ),
     )
 
 

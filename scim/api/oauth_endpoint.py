@@ -11,7 +11,6 @@ Its errors are OAuth errors, not SCIM errors: a JSON object with ``error`` and
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import logging
 import traceback
@@ -31,6 +30,7 @@ from scim.auth.oauth import (
     audience_of,
 )
 from scim.auth.records import is_tenant_slug
+from scim.auth.tokens import HTTP_WHITESPACE
 from scim.errors import ScimError
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,7 @@ def metadata(request: func.HttpRequest) -> func.HttpResponse:
     if request.method.upper() != "GET" or not is_tenant_slug(tenant):
         status, body = 404, {"error": "not_found"}
     else:
-        base = request.url.split("/.well-known/", 1)[0]
-        issuer = audience_of(f"{base}/scim/{tenant}/v2")
+        issuer = audience_of(tenant_url_of(request))
         status, body = (
             200,
             {
@@ -144,12 +143,12 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
     """The client id and secret of ``Authorization: Basic`` (RFC 6749 section 2.3.1: each form-encoded)."""
     if not authorization:
         return None
-    scheme, _, encoded = authorization.strip().partition(" ")
+    scheme, _, encoded = authorization.strip(HTTP_WHITESPACE).partition(" ")
     if scheme.lower() != "basic":
         raise OAuthError("invalid_request", "the Authorization header must use the Basic scheme")
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = base64.b64decode(encoded.strip(HTTP_WHITESPACE), validate=True).decode("utf-8")
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         raise OAuthError("invalid_request", "the Authorization header is not valid Basic credentials") from None
     client_id, colon, secret = decoded.partition(":")
     if not colon or not client_id:

@@ -23,12 +23,18 @@ tenant's value in the ``SCIM_TOKENS`` setting. Its JSON form, every key optional
 - ``{}``: a revoked tenant; nothing is accepted.
 
 ``SCIM_TOKENS`` also accepts the short forms ``"<token>"`` and ``["<current>", "<next>"]``.
+
+A Secret Token is at least ``MIN_TOKEN_LENGTH`` characters of RFC 6750's b64token syntax (what a
+``Bearer`` header can carry) and no placeholder (``<generated-on-first-run>``, ``changeme``):
+a record breaking this is invalid, so the tenant accepts nothing and the reason is logged.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 TENANT_SLUG = re.compile(r"[a-z0-9-]{1,63}")
@@ -41,6 +47,13 @@ _CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 MIN_TOKEN_LIFETIME_SECONDS = 3600
 MAX_TOKEN_LIFETIME_SECONDS = 6 * 3600
 DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
+# The admin command line makes 43 characters (256 bits); 16 is the least a guessed secret can be.
+MIN_TOKEN_LENGTH = 16
+# RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+BEARER_TOKEN_SYNTAX = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_PLACEHOLDER = re.compile(r"^<.*>$|changeme|change-me|placeholder|your[-_]?(secret|token)", re.IGNORECASE)
+# Compared against in place of a token a tenant does not have: every check does the same work.
+_NO_TOKEN_DIGESTS = (hashlib.sha256(b"no current token").digest(), hashlib.sha256(b"no next token").digest())
 
 
 class InvalidRecord(ValueError):
@@ -89,6 +102,15 @@ class TenantCredentials:
     oauth_clients: tuple[tuple[str, tuple[ClientSecret, ...]], ...] = ()
     federation: Federation | None = None
     token_lifetime_seconds: int = DEFAULT_TOKEN_LIFETIME_SECONDS
+    # SHA-256 of (current, next), a fixed digest for either that is absent: hashed once per record.
+    digests: tuple[bytes, bytes] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        digests = tuple(
+            hashlib.sha256(token.encode("utf-8")).digest() if token else absent
+            for token, absent in zip((self.current, self.next), _NO_TOKEN_DIGESTS, strict=True)
+        )
+        object.__setattr__(self, "digests", digests)
 
     def client_secrets(self, client_id: str) -> tuple[ClientSecret, ...] | None:
         """The secrets of an OAuth client; None when the tenant has no such client."""
@@ -170,8 +192,8 @@ class TenantCredentials:
         if unknown := set(value) - _KEYS:
             raise InvalidRecord(f"unknown keys in a tenant record: {sorted(unknown)}")
         for key in ("current", "next"):
-            if key in value and not (isinstance(value[key], str) and value[key]):
-                raise InvalidRecord(f"{key} must be a non-empty string")
+            if key in value:
+                _check_token(key, value[key])
         if "next" in value and "current" not in value:
             raise InvalidRecord("a next token needs a current token")
         entra = value.get("entraTenantId")
@@ -242,6 +264,25 @@ def _federation(value: Any) -> Federation | None:
 
 
 NO_CREDENTIALS = TenantCredentials()
+
+
+def _check_token(key: str, token: Any) -> None:
+    if not (isinstance(token, str) and token):
+        raise InvalidRecord(f"{key} must be a non-empty string")
+    if _PLACEHOLDER.search(token):
+        raise InvalidRecord(f"{key} is a placeholder, not a token: make one with python -m scim.admin")
+    if not BEARER_TOKEN_SYNTAX.fullmatch(token):
+        raise InvalidRecord(f"{key} holds characters a Bearer header cannot carry (RFC 6750 b64token)")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise InvalidRecord(f"{key} is too short to be a secret: at least {MIN_TOKEN_LENGTH} characters")
+
+
+def parse_record_text(text: str) -> Any:
+    """The JSON of a record as stored; InvalidRecord for text that is not JSON or nests too deep."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        raise InvalidRecord("a tenant record must be JSON") from None
 
 
 def is_tenant_slug(text: str) -> bool:

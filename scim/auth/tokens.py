@@ -17,7 +17,14 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from scim.auth.records import NO_CREDENTIALS, InvalidRecord, TenantCredentials, is_tenant_slug
+from scim.auth.records import (
+    BEARER_TOKEN_SYNTAX,
+    NO_CREDENTIALS,
+    InvalidRecord,
+    TenantCredentials,
+    is_tenant_slug,
+    parse_record_text,
+)
 from scim.errors import Unauthorized
 
 if TYPE_CHECKING:
@@ -28,8 +35,8 @@ logger = logging.getLogger(__name__)
 
 # The JWT type of the access tokens the token endpoint issues (RFC 9068 section 2.1).
 ACCESS_TOKEN_TYPE = "at+jwt"
-# Compared against when a tenant has no token, so that unknown tenants take the same time.
-_NO_TOKEN_DIGEST = hashlib.sha256(b"no token for this tenant").digest()
+# RFC 9110 section 5.6.3: OWS is spaces and horizontal tabs, nothing else (not str.strip()'s set).
+HTTP_WHITESPACE = " \t"
 
 
 class TokenSource(Protocol):
@@ -70,8 +77,8 @@ def _parse_records(text: str, setting: str) -> dict[str, TenantCredentials]:
     if not text.strip():
         return {}
     try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError:
+        parsed = parse_record_text(text)
+    except InvalidRecord:
         logger.error("Setting %s is not valid JSON; no tenant can authenticate", setting)
         return {}
     if not isinstance(parsed, dict):
@@ -109,19 +116,24 @@ def authenticate(
 ) -> None:
     """Accept the request only if it carries ``Bearer <token>`` that the tenant accepts.
 
-    The token is one of the tenant's secret tokens; for a tenant with an Entra tenant id, a JWT
-    that Entra tenant issued (checked by ``entra``, by default built from settings); for a tenant
-    with OAuth clients or federation, an access token issued under ``tenant_url`` (checked by the
-    server ``oauth`` gives, built only then)
-    (RFC 6750; a rejected token is 401 with ``error="invalid_token"``, section 3.1). Digests are
-    compared with ``hmac.compare_digest`` against every accepted token, so the time taken tells
-    nothing about the token, its length or whether the tenant exists. A token that matches
-    nothing is checked once more against a fresher record when the source has one.
+    The header is trimmed of RFC 9110's whitespace (spaces and tabs) only, and a token that is
+    not RFC 6750 b64token text is refused before any record is looked up. The token is one of
+    the tenant's secret tokens; for a tenant with an Entra tenant id, a JWT that Entra tenant
+    issued (checked by ``entra``, by default built from settings); for a tenant with OAuth
+    clients or federation, an access token issued under ``tenant_url`` (checked by the server
+    ``oauth`` gives, built only then; RFC 6750: a rejected token is 401 with
+    ``error="invalid_token"``, section 3.1). Any other token is checked with the same work
+    whatever the tenant: one SHA-256 of the presented token, then ``hmac.compare_digest``
+    against both digest slots of the record (``TenantCredentials.digests``, hashed when the
+    record was read, a fixed digest for an absent token). A token that matches nothing is
+    checked once more against a fresher record when the source has one.
     """
-    scheme, _, presented = (authorization or "").strip().partition(" ")
-    presented = presented.strip()
+    scheme, _, presented = (authorization or "").strip(HTTP_WHITESPACE).partition(" ")
+    presented = presented.strip(HTTP_WHITESPACE)
     if scheme.lower() != "bearer" or not presented:
         raise Unauthorized("a bearer token is required")
+    if not BEARER_TOKEN_SYNTAX.fullmatch(presented):
+        raise Unauthorized("the bearer token is not valid for this tenant", bearer_error="invalid_token")
     credentials = source.credentials_for(tenant)
     oauth_tenant = bool(credentials.oauth_clients or credentials.federation)
     if oauth_tenant and oauth is not None and looks_like_access_token(presented):
@@ -129,10 +141,11 @@ def authenticate(
         if oauth().accepts(presented, tenant_url, credentials):
             return
         raise Unauthorized("the bearer token is not valid for this tenant", bearer_error="invalid_token")
-    if _accepts(credentials, presented, entra):
+    presented_digest = hashlib.sha256(presented.encode("ascii")).digest()
+    if _accepts(credentials, presented, presented_digest, entra):
         return
     fresher = source.recheck(tenant)
-    if fresher is None or not _accepts(fresher, presented, entra):
+    if fresher is None or not _accepts(fresher, presented, presented_digest, entra):
         raise Unauthorized("the bearer token is not valid for this tenant", bearer_error="invalid_token")
 
 
@@ -141,18 +154,18 @@ def looks_like_access_token(token: str) -> bool:
     head = token.split(".", 1)[0]
     try:
         header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
-    except ValueError:
+    except (ValueError, RecursionError):  # a header nested past the parser's limit is no access token
         return False
     return isinstance(header, dict) and header.get("typ") == ACCESS_TOKEN_TYPE
 
 
-def _accepts(credentials: TenantCredentials, presented: str, entra: EntraTokenVerifier | None) -> bool:
-    presented_digest = hashlib.sha256(presented.encode("utf-8")).digest()
-    accepted = [hashlib.sha256(token.encode("utf-8")).digest() for token in credentials.tokens]
+def _accepts(
+    credentials: TenantCredentials, presented: str, presented_digest: bytes, entra: EntraTokenVerifier | None
+) -> bool:
     matched = False
-    for digest in accepted or [_NO_TOKEN_DIGEST]:
+    for digest in credentials.digests:  # both, without stopping at a match
         matched |= hmac.compare_digest(presented_digest, digest)
-    if matched and accepted:
+    if matched:
         return True
     # Secret tokens never contain dots (token_urlsafe); a JWT is three dot-separated parts.
     if credentials.entra_tenant_id and presented.count(".") == 2:

@@ -52,6 +52,13 @@ class AttributeInfo:
     required: bool = False
 
 
+class AmbiguousAttribute(ValueError):
+    """One attribute given twice, in two letter cases: the body is ambiguous (400 invalidSyntax)."""
+
+    def __init__(self, name: str):
+        super().__init__(f"the attribute '{name}' is given more than once, in different letter cases")
+
+
 class ScimObject(BaseModel):
     """A SCIM complex value or resource; input keys match attribute names case-insensitively."""
 
@@ -68,6 +75,8 @@ class ScimObject(BaseModel):
         for key, value in data.items():
             info = attribute(cls, key) if isinstance(key, str) else None
             if info is not None:
+                if info.field_name in canonical:
+                    raise AmbiguousAttribute(info.name)
                 canonical[info.field_name] = value
         return canonical
 
@@ -133,7 +142,7 @@ def _model_attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
     found: dict[str, AttributeInfo] = {}
     hints = typing.get_type_hints(model, include_extras=True)
     for field_name, field in model.model_fields.items():
-        annotation = _strip_optional(_strip_annotated(hints[field_name]))
+        annotation = _strip_annotated(_strip_optional(_strip_annotated(hints[field_name])))
         multi_valued = typing.get_origin(annotation) is list
         element = typing.get_args(annotation)[0] if multi_valued else annotation
         complex_type = element if isinstance(element, type) and issubclass(element, ScimObject) else None
@@ -162,6 +171,22 @@ def key_in_any_case(mapping: Mapping[Any, Any], name: str) -> str | None:
         return name
     folded = name.lower()
     return next((key for key in mapping if isinstance(key, str) and key.lower() == folded), None)
+
+
+def key_repeated_in_any_case(mapping: Mapping[Any, Any]) -> str | None:
+    """A key of ``mapping`` equal to an earlier one but for letter case, or None.
+
+    Such a body is ambiguous (RFC 7643 section 2.1: names are case-insensitive), so it is refused
+    rather than letting one of the values silently win.
+    """
+    seen: set[str] = set()
+    for key in mapping:  # keys only: a dict cannot hold one key twice
+        if isinstance(key, str):
+            folded = key.lower()
+            if folded in seen:
+                return key
+            seen.add(folded)
+    return None
 
 
 @typing.overload

@@ -8,7 +8,8 @@ Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID".
 1. ``op`` in any letter case (``Add``, ``Replace``, ``Remove``): ``operation_name``, applied by
    the PatchOperation model.
 2. Booleans as the strings ``"True"``/``"False"`` (Entra without the aadOptscim062020 flag):
-   pydantic's lax mode, which every model uses, accepts them for boolean attributes.
+   ``Boolean``, the type of every boolean attribute of the models. Nothing else passes for a
+   boolean: not ``"yes"``, ``"1"``, ``1`` or ``"TRUE"`` (pydantic's lax mode would take them).
 3. add/replace on a filtered path that matches no element (``emails[type eq "work"].value`` on
    a user without a work e-mail) creates exactly one element carrying the filter's ``eq``
    values, instead of RFC 7644 section 3.5.2's 400 noTarget: ``CREATE_ELEMENT_FOR_UNMATCHED_FILTER``,
@@ -37,7 +38,9 @@ Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID".
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Strict
 
 from scim.models.base import key_in_any_case, value_in_any_case
 
@@ -49,6 +52,17 @@ def operation_name(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+_BOOLEAN_STRINGS = {"True": True, "False": False}
+
+
+def boolean_value(value: Any) -> Any:
+    """Entra's ``"True"``/``"False"`` as JSON booleans; anything else is left for strict validation."""
+    return _BOOLEAN_STRINGS.get(value, value) if isinstance(value, str) else value
+
+
+Boolean = Annotated[bool, Strict(), BeforeValidator(boolean_value)]
+
+
 def manager_value(value: Any) -> Any:
     """The manager as ``{"value": id}``; a bare id is wrapped, an empty id clears it."""
     if isinstance(value, str):
@@ -57,13 +71,6 @@ def manager_value(value: Any) -> Any:
         given = value_in_any_case(value, "value")
         if given is None or (isinstance(given, str) and not given.strip()):
             return None
-    return value
-
-
-def boolean_value(value: Any) -> Any:
-    """``"True"``/``"False"`` in any letter case as the boolean; any other value unchanged."""
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
     return value
 
 

@@ -60,7 +60,7 @@ class Address(ScimObject):
     postalCode: str | None = None
     country: str | None = None
     type: Annotated[str | None, Scim(canonical_values=("work", "home", "other"))] = None
-    primary: bool | None = None
+    primary: tolerances.Boolean | None = None
 
 
 class X509Certificate(MultiValued):
@@ -120,7 +120,7 @@ class User(ScimObject):
     preferredLanguage: str | None = None
     locale: str | None = None
     timezone: str | None = None
-    active: bool | None = None
+    active: tolerances.Boolean | None = None
     # RFC 7643 section 4.1.1: writeOnly, returned never. Accepted on POST, PUT and PATCH and never
     # stored (see ResourceService._validated); ServiceProviderConfig says changePassword false.
     password: Annotated[str | None, Scim(mutability="writeOnly", returned="never")] = None

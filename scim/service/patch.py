@@ -11,9 +11,17 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from scim.errors import InvalidPath, InvalidValue, Mutability, NoTarget
+from scim.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
 from scim.models import tolerances
-from scim.models.base import UNDECLARED, AttributeInfo, AttributeSource, attribute, key_in_any_case
+from scim.models.base import (
+    UNDECLARED,
+    AmbiguousAttribute,
+    AttributeInfo,
+    AttributeSource,
+    attribute,
+    key_in_any_case,
+    key_repeated_in_any_case,
+)
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import ResourceType
 from scim.service.filters.evaluator import matches
@@ -71,6 +79,7 @@ def _apply_without_path(document: dict[str, Any], operation: PatchOperation, res
         raise NoTarget("remove requires a path")
     if not isinstance(operation.value, dict):
         raise InvalidValue(f"{operation.op} without a path requires an object value")
+    _refuse_case_variants(operation.value)
     for key, value in operation.value.items():
         extension = _whole_extension(resource_type, key, operation.op, value, document)
         if key.lower() == "schemas":
@@ -104,10 +113,13 @@ def _apply_to_extension(document: dict[str, Any], op: str, extension: tuple[str,
     """A whole extension object as the target: each of its keys is applied as a path."""
     urn, model = extension
     if op == "remove":
+        if value is not None:
+            raise InvalidValue(f"remove of '{urn}' takes no value")
         document.pop(urn, None)
         return
     if not isinstance(value, dict):
         raise InvalidValue(f"a value for '{urn}' must be an object")
+    _refuse_case_variants(value)
     for key, item in value.items():
         if key.lower() != "schemas":  # derived by the service
             _apply_at(document, op, _resolve_in(urn, model, key), item)
@@ -174,7 +186,17 @@ def _current_value(document: dict[str, Any], target: Target) -> Any:
     return current
 
 
+def _refuse_case_variants(value: dict[str, Any]) -> None:
+    repeated = key_repeated_in_any_case(value)
+    if repeated is not None:
+        raise InvalidSyntax(str(AmbiguousAttribute(repeated)))
+
+
 def _apply_at(document: dict[str, Any], op: str, target: Target, value: Any) -> None:
+    whole_multi_valued = target.attribute.multi_valued and target.value_filter is None and target.sub_attribute is None
+    if op == "remove" and value is not None and not whole_multi_valued:
+        # Only a whole multi-valued attribute says what a value means on remove (those values go).
+        raise InvalidValue(f"remove of '{target.attribute.name}' takes no value")
     if _is_unchanged_fixed_value(document, op, target, value):
         return
     container_key = target.container_key
@@ -312,6 +334,7 @@ def _canonical(value: Any, model: AttributeSource | None) -> Any:
         return [_canonical(item, model) for item in value]
     if not isinstance(value, dict):
         return value
+    _refuse_case_variants(value)
     renamed = {}
     for key, item in value.items():
         info = attribute(model, key) if isinstance(key, str) else None

@@ -154,8 +154,8 @@ class ResourceRepository(Protocol):
     def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
         """Whether the resource exists (reads its key only)."""
 
-    def members(self, tenant: str, group_id: str) -> list[Membership]:
-        """Every direct member of the group, paging through its membership rows."""
+    def members(self, tenant: str, group_id: str, limit: int | None = None) -> list[Membership]:
+        """Every direct member of the group (the first ``limit`` when given), paging through its membership rows."""
 
     def groups_of(self, tenant: str, member_id: str) -> list[str]:
         """Ids of the groups ``member_id`` is a direct member of."""

@@ -45,6 +45,9 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 200  # ServiceProviderConfig filter.maxResults
 # The most resources one request may read to evaluate a filter that no index answers.
 MAX_SCAN_RESOURCES = 100_000
+# The most resources one indexed ``eq`` (a non-unique one: externalId) may name: each is a point
+# read, so this bounds such a request to 1,000 reads (its index rows cost 1 request per 1,000).
+MAX_INDEX_MATCHES = 1_000
 SCAN_PAGE_SIZE = 1000  # the most Table Storage returns per request
 SORT_SUPPORTED = True
 CURSOR_SUPPORTED = True
@@ -294,7 +297,12 @@ class ResourceQuery:
         if plan.attribute == "id":
             return {plan.value} if self._is_id(plan.value) else set()
         entry = self._index_entry(plan.attribute, plan.value)
-        return set(self._repository.find_ids(tenant, self._type.name, plan.attribute, entry.value, unique=entry.unique))
+        ids = set(self._repository.find_ids(tenant, self._type.name, plan.attribute, entry.value, unique=entry.unique))
+        if len(ids) > MAX_INDEX_MATCHES:  # checked before any of them is read
+            raise TooMany(
+                f"more than {MAX_INDEX_MATCHES} {self._type.name}s share this {plan.attribute}; narrow the filter"
+            )
+        return ids
 
     def _satisfies(self, tree: Node, resource: StoredResource, memberships: Memberships) -> bool:
         document = self._document(resource)

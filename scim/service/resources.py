@@ -31,7 +31,7 @@ from scim.errors import (
     TooMany,
     Uniqueness,
 )
-from scim.models.base import ScimObject, attributes, value_in_any_case
+from scim.models.base import AmbiguousAttribute, ScimObject, attributes, value_in_any_case
 from scim.models.messages import (
     PATCH_OP_SCHEMA,
     SEARCH_REQUEST_SCHEMA,
@@ -88,7 +88,7 @@ MAX_RETRY_PAUSE_SECONDS = 0.5
 # changed attribute, and members as one operation with many values, so a few dozen at most.
 MAX_PATCH_OPERATIONS = 1000
 SERVER_ATTRIBUTES = frozenset({"schemas", "id", "meta", "groups"})
-ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def new_resource_id() -> str:
 
 def is_resource_id(value: str) -> bool:
     """Ids are server-assigned UUIDs; anything else names no resource (and never reaches storage)."""
-    return bool(ID_PATTERN.match(value))
+    return ID_PATTERN.fullmatch(value) is not None  # fullmatch: "$" would let "<id>\n" through
 
 
 class ResourceService:
@@ -288,7 +288,20 @@ class ResourceService:
         request = protocol_message(PatchRequest, PATCH_OP_SCHEMA, body)
         if len(request.operations) > MAX_PATCH_OPERATIONS:
             raise TooMany(f"a PATCH may carry at most {MAX_PATCH_OPERATIONS} operations")
-        return request.operations
+        operations = []
+        for number, operation in enumerate(request.operations, start=1):
+            # RFC 7644 section 3.5.2.1 and 3.5.2.3: add and replace MUST carry a value; a missing
+            # one is not "clear it" (that is remove). An explicit null replacing a path is the one
+            # exception: null is unassigned (RFC 7643 section 2.5), so it clears the attribute, as
+            # Microsoft's gallery validation ("null update") expects; an added null adds nothing.
+            given = "value" in operation.model_fields_set
+            if operation.op == "replace" and given and operation.value is None and operation.path is not None:
+                operations.append(operation.model_copy(update={"op": "remove"}))
+                continue
+            if operation.op in ("add", "replace") and operation.value is None:
+                raise InvalidValue(f"operation {number} ({operation.op}) requires a value; use remove to clear")
+            operations.append(operation)
+        return operations
 
     def _patch_attributes(
         self, tenant: str, resource_id: str, operations: list[PatchOperation], if_match: str | None
@@ -461,7 +474,8 @@ def _parse(model: type[Model], body: Any, error: type[InvalidSyntax] | type[Inva
     try:
         return model.model_validate(body)
     except ValidationError as problem:
-        raise error(_describe(problem)) from None
+        ambiguous = any(isinstance(item.get("ctx", {}).get("error"), AmbiguousAttribute) for item in problem.errors())
+        raise (InvalidSyntax if ambiguous else error)(_describe(problem)) from None
 
 
 def _describe(problem: ValidationError) -> str:

@@ -173,9 +173,9 @@ class TableResourceRepository:
     def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
         return self._row_exists(tenant, _resource_key(resource_type, resource_id))
 
-    def members(self, tenant: str, group_id: str) -> list[Membership]:
+    def members(self, tenant: str, group_id: str, limit: int | None = None) -> list[Membership]:
         prefix = f"mem:{group_id}:"
-        rows = self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey", "MemberType"])
+        rows = self._query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey", "MemberType"], limit=limit)
         return [Membership(row["RowKey"][len(prefix) :], row["MemberType"]) for row in rows]
 
     def groups_of(self, tenant: str, member_id: str) -> list[str]:

@@ -20,7 +20,7 @@ ENTRA_TENANT = "11111111-2222-3333-4444-555555555555"
 @pytest.fixture
 def settings_file(tmp_path: Path) -> Path:
     path = tmp_path / "local.settings.json"
-    values = {"FUNCTIONS_WORKER_RUNTIME": "python", "SCIM_TOKENS": json.dumps({"local": "local-token"})}
+    values = {"FUNCTIONS_WORKER_RUNTIME": "python", "SCIM_TOKENS": json.dumps({"local": "local-token-0123456789"})}
     path.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
     return path
 
@@ -110,7 +110,7 @@ def test_create_tenant_keeps_the_other_tenants_and_settings(admin, settings_file
 
     values = json.loads(settings_file.read_text())["Values"]
     assert values["FUNCTIONS_WORKER_RUNTIME"] == "python"
-    assert is_accepted(settings_source(settings_file), "local", "local-token")
+    assert is_accepted(settings_source(settings_file), "local", "local-token-0123456789")
 
 
 def test_settings_file_stays_private(admin, settings_file):
@@ -146,7 +146,7 @@ def test_rotate_keeps_the_current_token_and_adds_the_next(admin, settings_file):
     next_token = printed(admin.run("rotate", "local"), "Next Secret Token")
 
     source = settings_source(settings_file)
-    assert is_accepted(source, "local", "local-token")
+    assert is_accepted(source, "local", "local-token-0123456789")
     assert is_accepted(source, "local", next_token)
 
 
@@ -156,7 +156,7 @@ def test_finish_rotation_leaves_only_the_next_token(admin, settings_file):
     admin.run("finish-rotation", "local")
 
     source = settings_source(settings_file)
-    assert not is_accepted(source, "local", "local-token")
+    assert not is_accepted(source, "local", "local-token-0123456789")
     assert is_accepted(source, "local", next_token)
 
 
@@ -177,7 +177,7 @@ def test_rotating_an_unknown_tenant_is_refused(admin):
 def test_revoke_leaves_no_token_accepted(admin, settings_file):
     admin.run("revoke", "local")
 
-    assert not is_accepted(settings_source(settings_file), "local", "local-token")
+    assert not is_accepted(settings_source(settings_file), "local", "local-token-0123456789")
 
 
 def test_revoked_tenant_can_be_created_again(admin, settings_file):
@@ -241,7 +241,7 @@ def test_rotation_in_key_vault_is_followed_by_the_key_vault_token_source(vault_a
 
 def test_list_in_key_vault_reads_no_secret_value(vault_admin, vault):
     vault_admin.run("create-tenant", "acme")
-    vault.put_record("other-tool", {"current": "x"})  # untagged: its record is read instead
+    vault.put_record("other-tool", {"current": "other-tool-token-0123456789"})  # untagged: its record is read instead
     vault.secrets["storage-key"] = vault.secrets["scim-tenant-acme"]
     vault.client.get_secret.reset_mock()
 

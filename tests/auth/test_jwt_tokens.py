@@ -46,6 +46,7 @@ def jwks(signing_key) -> Iterator[JwksServer]:
 def verifier(jwks: JwksServer) -> EntraTokenVerifier:
     """A new verifier, with nothing cached, and the server's request count reset."""
     jwks.requests = 0
+    jwks.body = jwks.key_set
     return EntraTokenVerifier(jwks.url_template, timeout_seconds=2)
 
 
@@ -104,7 +105,7 @@ def test_token_signed_with_the_public_key_as_hmac_secret_is_unauthorized(signing
 
 
 def test_tenant_without_an_entra_tenant_id_never_checks_jwts(signing_key, verifier, jwks):
-    assert not accepted(entra_token(signing_key), verifier, record={"current": "secret-token"})
+    assert not accepted(entra_token(signing_key), verifier, record={"current": "secret-token-0123456789abcdef"})
     assert jwks.requests == 0
 
 
@@ -116,7 +117,11 @@ def test_signing_keys_are_fetched_once_for_many_tokens(signing_key, verifier, jw
 
 
 def test_secret_token_still_works_for_a_tenant_that_also_accepts_entra_tokens(verifier):
-    assert accepted("secret-token", verifier, record={"current": "secret-token", "entraTenantId": ENTRA_TENANT})
+    assert accepted(
+        "secret-token-0123456789abcdef",
+        verifier,
+        record={"current": "secret-token-0123456789abcdef", "entraTenantId": ENTRA_TENANT},
+    )
 
 
 def test_unreachable_signing_keys_are_service_unavailable(signing_key):
@@ -132,3 +137,31 @@ def test_jwks_url_and_audience_come_from_settings(signing_key, jwks):
 
     assert accepted(entra_token(signing_key, audience="gallery-app-id"), verifier)
     assert not accepted(entra_token(signing_key), verifier)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html><body>Service Unavailable</body></html>", b'{"keys": []}', b"[]", b'{"keys": [{"kty": "RSA"}]}', b""],
+    ids=["html", "empty-key-set", "not-an-object", "key-without-id", "empty-body"],
+)
+def test_a_key_set_that_cannot_be_used_is_service_unavailable_with_retry_after(signing_key, verifier, jwks, body):
+    jwks.body = body
+
+    with pytest.raises(ServiceUnavailable) as raised:
+        accepted(entra_token(signing_key), verifier)
+    assert raised.value.retry_after_seconds >= 1
+
+
+def test_a_failed_key_fetch_is_remembered_so_requests_do_not_wait_for_it_again(signing_key, verifier, jwks):
+    jwks.body = b"<html></html>"
+    for _ in range(5):
+        with pytest.raises(ServiceUnavailable):
+            accepted(entra_token(signing_key), verifier)
+
+    assert jwks.requests == 1
+
+
+def test_a_token_naming_an_unknown_key_id_is_unauthorized(signing_key, verifier):
+    token = jwt.encode({"iss": "x"}, signing_key, algorithm="RS256", headers={"kid": "no-such-key"})
+
+    assert not accepted(token, verifier)

@@ -10,10 +10,12 @@ import time
 from urllib.parse import urlencode
 
 import azure.functions as func
+import jwt
 import pytest
 
 import function_app
 from scim.api import dependencies
+from scim.api.fair_share import FairShare
 from scim.auth.client_secrets import new_secret
 from scim.auth.keyvault import KeyVaultTokenSource
 from scim.auth.oauth import OAuthServer
@@ -23,6 +25,8 @@ from tests.support.auth_fakes import FakeClock, FakeVault, VersionedVault
 from tests.support.http import HOST, Client
 
 REQUESTS = 250
+# A Secret Token beside the OAuth client: long enough to be a secret (scim.auth.records.MIN_TOKEN_LENGTH).
+BEARER_TOKEN = "bearer-token-0123456789abcdef"
 
 
 class Records:
@@ -40,10 +44,14 @@ class Records:
 
 def token_request(tenant: str, client_id: str, secret: str) -> func.HttpResponse:
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return token_request_authorized_by(tenant, f"Basic {basic}")
+
+
+def token_request_authorized_by(tenant: str, authorization: str) -> func.HttpResponse:
     request = func.HttpRequest(
         "POST",
         f"{HOST}/scim/{tenant}/v2/oauth2/token",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"},
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": authorization},
         route_params={"tenant": tenant},
         body=urlencode({"grant_type": "client_credentials"}).encode(),
     )
@@ -97,7 +105,7 @@ def test_token_issued_with_a_removed_secret_stays_valid_until_it_expires(records
 
 def test_removing_the_client_refuses_its_access_tokens(records: Records, tenant: str):
     secret, stored = new_secret()
-    records.records[tenant] = TenantCredentials(current="bearer-token").with_client("c1", (stored,))
+    records.records[tenant] = TenantCredentials(current=BEARER_TOKEN).with_client("c1", (stored,))
     token = access_token(tenant, "c1", secret)
 
     records.records[tenant] = records.records[tenant].with_client("c1", None)
@@ -129,7 +137,7 @@ def test_scim_requests_with_an_access_token_read_no_key_vault_and_no_more_storag
     clock, wall = FakeClock(), FakeClock(1_800_000_000.0)
     secret, stored = new_secret(now=wall())
     tenants_vault, keys_vault = FakeVault(), VersionedVault(wall)
-    tenants_vault.put_record(tenant, TenantCredentials(current="kv-token").with_client("c1", (stored,)).to_json())
+    tenants_vault.put_record(tenant, TenantCredentials(current=BEARER_TOKEN).with_client("c1", (stored,)).to_json())
     source = KeyVaultTokenSource(tenants_vault.client, cache_seconds=300, clock=clock)
     server = OAuthServer(source, KeyVaultSigningKeys(keys_vault, cache_seconds=300, clock=wall))
     dependencies.override(dataclasses.replace(served, tokens=source, oauth_server=server))
@@ -147,6 +155,54 @@ def test_scim_requests_with_an_access_token_read_no_key_vault_and_no_more_storag
     oauth_cost = request_counter.count - storage_requests
     before_bearer = request_counter.count
     for _ in range(REQUESTS):
-        assert scim_status(tenant, "kv-token") == 200
+        assert scim_status(tenant, BEARER_TOKEN) == 200
     # One point read each, as with a Secret Token:
     assert oauth_cost == request_counter.count - before_bearer == REQUESTS
+
+
+def test_access_token_is_bound_to_the_configured_base_url_whatever_the_host_header(records: Records, tenant: str):
+    dependencies.override(dataclasses.replace(dependencies.current(), base_url="https://scim.contoso.example/"))
+    secret, stored = new_secret()
+    records.records[tenant] = TenantCredentials().with_client("c1", (stored,))
+
+    token = access_token(tenant, "c1", secret)  # sent to HOST, another name
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"]) == (f"https://scim.contoso.example/scim/{tenant}/v2",) * 2
+    assert scim_status(tenant, token) == 200
+
+
+def test_metadata_names_the_configured_base_url_as_issuer(served, tenant: str):
+    dependencies.override(dataclasses.replace(served, base_url="https://scim.contoso.example"))
+    request = func.HttpRequest(
+        "GET",
+        f"{HOST}/.well-known/oauth-authorization-server/scim/{tenant}/v2",
+        headers={},
+        route_params={"tenant": tenant},
+        body=b"",
+    )
+
+    metadata = json.loads(function_app.oauth_metadata(request).get_body())
+
+    issuer = f"https://scim.contoso.example/scim/{tenant}/v2"
+    assert (metadata["issuer"], metadata["token_endpoint"]) == (issuer, f"{issuer}/oauth2/token")
+
+
+def test_token_endpoint_requests_do_not_spend_the_tenants_fair_share(records: Records, tenant: str):
+    one_request = FairShare(requests_per_second=0.001, burst=1, concurrency=1)
+    dependencies.override(dataclasses.replace(dependencies.current(), fair_share=one_request))
+    secret, stored = new_secret()
+    records.records[tenant] = TenantCredentials().with_client("c1", (stored,))
+
+    tokens = [access_token(tenant, "c1", secret) for _ in range(3)]
+
+    assert [scim_status(tenant, tokens[0]), scim_status(tenant, tokens[0])] == [200, 429]
+
+
+@pytest.mark.parametrize(
+    "encoded", ["\u00e9", "YTpi\u00a0", "\ud800"], ids=["not-ascii", "no-break-space", "surrogate"]
+)
+def test_basic_credentials_that_are_not_base64_text_are_invalid_request(records: Records, tenant: str, encoded: str):
+    response = token_request_authorized_by(tenant, f"Basic {encoded}")
+
+    assert (response.status_code, json.loads(response.get_body())["error"]) == (400, "invalid_request")

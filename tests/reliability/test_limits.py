@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from scim.api import adapter
+from scim.api import decoding
 from scim.service import groups
 from scim.service.bulk import MAX_OPERATIONS, MAX_PAYLOAD_BYTES
 from scim.service.cursors import MAX_CURSOR_LENGTH
@@ -61,14 +61,14 @@ def test_a_filter_nested_past_the_depth_limit_is_400_invalid_filter(users_api: C
 def test_a_body_of_exactly_1_mib_is_read_and_one_byte_more_is_413(users_api: Client):
     user = created(users_api, user_body("alice"))
     text = json.dumps(patch_body({"op": "replace", "path": "title", "value": "T"}))
-    exact = (text[:-1] + " " * (adapter.MAX_BODY_BYTES - len(text)) + "}").encode()
+    exact = (text[:-1] + " " * (decoding.MAX_BODY_BYTES - len(text)) + "}").encode()
 
     assert users_api.call("PATCH", f"/{user['id']}", raw=exact).status_code == 200
     assert_scim_error(users_api.call("PATCH", f"/{user['id']}", raw=exact + b" "), 413)
 
 
 def test_a_body_nested_past_the_json_depth_limit_is_400_invalid_syntax(users_api: Client):
-    depth = adapter.MAX_JSON_DEPTH
+    depth = decoding.MAX_JSON_DEPTH
     deep = {
         "schemas": [user_body("x")["schemas"][0]],
         "userName": "deep",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from unittest import mock
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.secrets import KeyVaultSecret, SecretClient, SecretProperties
 
 from scim.auth.signing_keys import SIGNING_KEY_SECRET
@@ -51,6 +51,7 @@ class FakeVault:
     def __init__(self) -> None:
         self.secrets: dict[str, KeyVaultSecret] = {}
         self.failure: Exception | None = None
+        self.secret_failures: dict[str, Exception] = {}  # secret name -> what reading it raises
         self._versions = 0
         self.client = mock.create_autospec(SecretClient, instance=True)
         self.client.vault_url = VAULT_URL
@@ -73,6 +74,8 @@ class FakeVault:
     def _get(self, name: str, version: str | None = None, **kwargs) -> KeyVaultSecret:
         if self.failure is not None:
             raise self.failure
+        if name in self.secret_failures:
+            raise self.secret_failures[name]
         if name not in self.secrets:
             raise ResourceNotFoundError(f"A secret with (name/id) {name} was not found in this key vault.")
         return self.secrets[name]
@@ -133,3 +136,39 @@ class VersionedVault:
         self.requests += 1
         if self.failure is not None:
             raise self.failure
+
+
+class _ErrorResponse:
+    """The part of an HTTP response HttpResponseError reads: status, reason and a JSON error body."""
+
+    def __init__(self, status: int, body: dict):
+        self.status_code = status
+        self.reason = "Forbidden" if status == 403 else "Error"
+        self.headers: dict[str, str] = {}
+        self.content_type = "application/json"
+        self.request = None
+        self._text = json.dumps(body)
+
+    def text(self, encoding: str | None = None) -> str:
+        return self._text
+
+    def body(self) -> bytes:
+        return self._text.encode()
+
+
+def key_vault_error(status: int, code: str, message: str, inner_code: str | None = None) -> HttpResponseError:
+    """The error Key Vault answers, as the SDK raises it (e.g. 403 Forbidden, inner SecretDisabled)."""
+    error: dict = {"code": code, "message": message}
+    if inner_code is not None:
+        error["innererror"] = {"code": inner_code}
+    return HttpResponseError(response=_ErrorResponse(status, {"error": error}))
+
+
+def disabled_secret_error() -> HttpResponseError:
+    return key_vault_error(403, "Forbidden", "Operation get is not allowed on a disabled secret.", "SecretDisabled")
+
+
+def forbidden_secret_error() -> HttpResponseError:
+    return key_vault_error(
+        403, "Forbidden", "Caller is not authorized to perform action on resource.", "ForbiddenByRbac"
+    )

@@ -32,11 +32,15 @@ def new_rsa_key() -> rsa.RSAPrivateKey:
 
 
 class JwksServer:
-    """Serves one key set at any path (``/<entra tenant id>/discovery/...``) on 127.0.0.1; counts requests."""
+    """Serves one key set at any path (``/<entra tenant id>/discovery/...``) on 127.0.0.1; counts requests.
+
+    ``body`` is what it answers (the key set, ``key_set``, unless a test sets something else).
+    """
 
     def __init__(self, public_key) -> None:
         key = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public_key))
-        body = json.dumps({"keys": [{**key, "kid": KEY_ID, "use": "sig", "alg": "RS256"}]}).encode()
+        self.key_set = json.dumps({"keys": [{**key, "kid": KEY_ID, "use": "sig", "alg": "RS256"}]}).encode()
+        self.body = self.key_set
         self.requests = 0
         server = self
 
@@ -45,9 +49,9 @@ class JwksServer:
                 server.requests += 1
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(server.body)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(server.body)
 
             def log_message(self, *args) -> None:
                 pass
