@@ -127,6 +127,10 @@ def local_host_url(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> It
         "SCIM_TABLE_NAME": table_name,
         "SCIM_TOKENS": json.dumps(tokens),
         "PYTHONUNBUFFERED": "1",
+        # Conformance tools (scim2-tester) send faster than a tenant's fair share and do not back off
+        # on 429; the limits themselves are tested in tests/api/test_fair_share.py and the soak.
+        "SCIM_TENANT_REQUESTS_PER_SECOND": "10000",
+        "SCIM_TENANT_BURST": "10000",
     }
     log_path = tmp_path_factory.mktemp("local_host") / "output.log"
     try:
