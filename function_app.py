@@ -51,9 +51,7 @@ def root_search(req: func.HttpRequest) -> func.HttpResponse:
 # Change events by poll (RFC 8936), for the tenant's event reader (docs/events.md).
 @app.route(route="scim/{tenant}/v2/Events", methods=["POST"])
 def events(req: func.HttpRequest) -> func.HttpResponse:
-    from scim.api import events as event_routes
-
-    return event_routes.poll(req)
+    return adapter.events(req)
 
 
 # The journal's retention (SCIM_JOURNAL_RETENTION_DAYS, default 30), swept daily at 03:17 UTC.
@@ -62,6 +60,11 @@ def journal_retention(timer: func.TimerRequest) -> None:
     from scim.api import retention
 
     retention.sweep_from_settings()
+
+
+@app.route(route="scim/{tenant}/v2/Bulk", methods=["POST"])
+def bulk(req: func.HttpRequest) -> func.HttpResponse:
+    return adapter.bulk(req)
 
 
 # Discovery (RFC 7644 section 4). Every method reaches these, so that others get 405, not 404.
@@ -88,6 +91,23 @@ def resource_types(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="scim/{tenant}/v2/ResourceTypes/{id}")
 def resource_type(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.resource_type(req)
+
+
+# OAuth 2.0 token endpoint of a tenant (RFC 6749 section 3.2; docs/oauth.md). Every method reaches it,
+# so that others get an OAuth error, not a SCIM 404.
+@app.route(route="scim/{tenant}/v2/oauth2/token")
+def oauth_token(req: func.HttpRequest) -> func.HttpResponse:
+    from scim.api import oauth_endpoint
+
+    return oauth_endpoint.token(req)
+
+
+# Its metadata (RFC 8414 section 3.1: the well-known path goes before the issuer's path).
+@app.route(route=".well-known/oauth-authorization-server/scim/{tenant}/v2", methods=["GET"])
+def oauth_metadata(req: func.HttpRequest) -> func.HttpResponse:
+    from scim.api import oauth_endpoint
+
+    return oauth_endpoint.metadata(req)
 
 
 # Lowest precedence (a catch-all): every other path under /scim gets a SCIM 404 body.

@@ -50,7 +50,7 @@ import function_app
 imported = time.perf_counter()
 import azure.functions as func
 request = func.HttpRequest(
-    "GET", "https://scim.example.net/scim/cold/v2/Users", headers={"Authorization": "Bearer cold-token"},
+    "GET", "https://scim.example.net/scim/cold/v2/Users", headers={"Authorization": "Bearer cold-token-0123456789"},
     params={"filter": 'userName eq "00000000-0000-0000-0000-000000000000"'}, route_params={"tenant": "cold"}, body=b"")
 response = function_app.users(request)
 assert response.status_code == 200, response.get_body()
@@ -115,7 +115,7 @@ def first_request(folder: Path, runs: int) -> tuple[float, float] | None:
         **os.environ,
         "SCIM_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
         "SCIM_TABLE_NAME": table,
-        "SCIM_TOKENS": json.dumps({"cold": "cold-token"}),
+        "SCIM_TOKENS": json.dumps({"cold": "cold-token-0123456789"}),
     }
     try:
         results = [json.loads(run_python(folder, FIRST_REQUEST, environ=environment).stdout) for _ in range(runs)]

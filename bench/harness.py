@@ -55,11 +55,13 @@ class Endpoint:
     tenant_url: str
     token: str
 
-    def request(self, method: str, path: str, body: dict | None = None) -> Response:
+    def request(
+        self, method: str, path: str, body: dict | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
         """Send one request on this thread's keep-alive connection (reopened when the server closed it)."""
         target = urlsplit(self.tenant_url)
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/scim+json"}
+        headers = {"Authorization": self.authorization(), "Content-Type": "application/scim+json", **(headers or {})}
         for attempt in (1, 2):
             connection = self._connection(target.hostname, target.port)
             reused = connection.sock is not None
@@ -73,6 +75,9 @@ class Endpoint:
                 if reused and attempt == 1:
                     continue  # the server closed an idle keep-alive connection: once more, fresh
                 raise
+            except (OSError, http.client.HTTPException):
+                connection.close()  # left mid-request, it could send nothing more
+                raise
             seconds = time.perf_counter() - started
             counted = reply.getheader(request_count.HEADER)
             return Response(
@@ -82,6 +87,10 @@ class Endpoint:
                 int(counted) if counted is not None else None,
             )
         raise AssertionError("unreachable")
+
+    def authorization(self) -> str:
+        """The Authorization header of the next request."""
+        return f"Bearer {self.token}"
 
     def send(self, method: str, path: str, body: dict | None = None) -> tuple[float, dict | None]:
         """Seconds taken and the JSON body; ``RequestFailed`` on a status of 400 or more."""
@@ -111,18 +120,24 @@ class LocalHost:
 
 
 @contextmanager
-def local_host(tenants: Iterable[str] = (TENANT,), settings: Mapping[str, str] | None = None) -> Iterator[LocalHost]:
+def local_host(
+    tenants: Iterable[str] = (TENANT,),
+    settings: Mapping[str, str] | None = None,
+    records: Mapping[str, Mapping[str, object]] | None = None,
+) -> Iterator[LocalHost]:
     """``python -m local_host`` on a free port with a fresh table (deleted afterwards).
 
-    ``settings`` are added to its environment, e.g. ``{"SCIM_COUNT_STORAGE_REQUESTS": "1"}``.
+    ``settings`` are added to its environment, e.g. ``{"SCIM_COUNT_STORAGE_REQUESTS": "1"}``;
+    ``records`` adds to a tenant's record (``scim.auth.records``), e.g. its OAuth clients.
     """
     tokens = {tenant: secrets.token_urlsafe(32) for tenant in tenants}
+    extra = records or {}
     table_name = "bench" + uuid.uuid4().hex[:12]
     environment = {
         **os.environ,
         "SCIM_STORAGE_CONNECTION_STRING": AZURITE,
         "SCIM_TABLE_NAME": table_name,
-        "SCIM_TOKENS": json.dumps(tokens),
+        "SCIM_TOKENS": json.dumps({name: {"current": token, **extra.get(name, {})} for name, token in tokens.items()}),
         **(settings or {}),
     }
     service = TableServiceClient.from_connection_string(AZURITE)

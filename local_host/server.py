@@ -29,6 +29,15 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7071
 DEFAULT_APP = "function_app:app"
 HOST_FILE = "host.json"
+# Bounds on what a request may make the local host read (it stands in for the Functions host,
+# whose own limit is 100 MB; the SCIM adapter refuses bodies over 1 MiB anyway): a body is at
+# most this long, and each read of it waits at most this long for data.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+BODY_TIMEOUT_SECONDS = 10.0
+_DIGITS = re.compile(r"[0-9]{1,12}")
+_HEX_DIGITS = re.compile(rb"[0-9a-fA-F]{1,12}")
+_MAX_LINE = 1024
+_MAX_TRAILERS = 64
 
 
 def load_app(spec: str) -> func.FunctionApp:
@@ -51,6 +60,15 @@ class LocalHostServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
 
+class _BodyRefused(Exception):
+    """A request body the local host does not read whole: the function is not called."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     """Reads a request (Content-Length or chunked body), dispatches it, writes the Reply.
 
@@ -66,7 +84,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: LocalHostServer
 
     def _serve(self) -> None:
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except _BodyRefused as refused:
+            self._refuse(refused.status, refused.reason)
+            return
         if self.path.startswith("/"):
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
             url = f"http://{host}{self.path}"
@@ -93,18 +115,59 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return headers
 
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked_body()
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        """The whole body, or _BodyRefused: a function is never called with part of a body."""
+        self.connection.settimeout(BODY_TIMEOUT_SECONDS)
+        try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._read_chunked_body()
+            length = self.headers.get("Content-Length")
+            if length is None:
+                return b""
+            if not _DIGITS.fullmatch(length.strip()):
+                raise _BodyRefused(400, "Content-Length is not a byte count")
+            return self._read_exactly(int(length))
+        except TimeoutError:
+            raise _BodyRefused(408, "the body did not arrive in time") from None
+        finally:
+            self.connection.settimeout(self.timeout)
 
     def _read_chunked_body(self) -> bytes:
-        chunks = []
-        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()  # CRLF after the chunk
-        while self.rfile.readline().strip():  # trailer headers up to the empty line
-            pass
+        chunks, total = [], 0
+        while True:
+            size_text = self.rfile.readline(_MAX_LINE).split(b";")[0].strip()
+            if not _HEX_DIGITS.fullmatch(size_text):
+                raise _BodyRefused(400, "a chunk size is not hexadecimal")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            total += size
+            chunks.append(self._read_exactly(size, total))
+            self.rfile.readline(_MAX_LINE)  # CRLF after the chunk
+        for _ in range(_MAX_TRAILERS):  # trailer headers up to the empty line
+            if not self.rfile.readline(_MAX_LINE).strip():
+                break
         return b"".join(chunks)
+
+    def _read_exactly(self, size: int, total: int | None = None) -> bytes:
+        if (size if total is None else total) > MAX_BODY_BYTES:
+            raise _BodyRefused(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        data = self.rfile.read(size)
+        if len(data) < size:  # the client hung up: what arrived is not the request it meant
+            raise _BodyRefused(400, "the body ended before its announced length")
+        return data
+
+    def _refuse(self, status: int, reason: str) -> None:
+        self.close_connection = True  # the rest of the stream cannot be trusted to start a request
+        body = reason.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client is gone
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line goes without its query string: filters carry user names and e-mail addresses.

@@ -78,9 +78,14 @@ class Uniqueness(ScimError):
 
 
 class Unauthorized(ScimError):
-    """Missing or rejected credentials (401)."""
+    """Missing or rejected credentials (401); ``bearer_error`` is RFC 6750 section 3.1's error code,
+    set when a token was presented (none when the request had no credentials at all)."""
 
     status = 401
+
+    def __init__(self, detail: str, *, bearer_error: str | None = None):
+        super().__init__(detail)
+        self.bearer_error = bearer_error
 
 
 class NotFound(ScimError):

@@ -17,11 +17,11 @@ from azure.data.tables import TableClient, TableServiceClient
 
 from local_host.processes import child_process
 from scim.api import dependencies
-from scim.auth.tokens import SettingsTokenSource
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
 from scim.storage.tables import StorageRequestCounter
+from tests.extension_serving import serve, served_with_extensions, users_http  # noqa: F401 (fixtures)
 from tests.support.http import Client
 from tests.support.local_host import E2E_TENANT, OTHER_TENANT, LocalHost
 from tests.support.storage import StorageRequests, storage_requests
@@ -93,12 +93,7 @@ def tokens(tenant: str) -> dict[str, str]:
 @pytest.fixture
 def served(users: UserService, groups: GroupService, tokens: dict[str, str]) -> Iterator[dependencies.Dependencies]:
     """function_app serves with the test table and tokens for the duration of one test."""
-    served = dependencies.Dependencies(
-        tokens=SettingsTokenSource({"SCIM_TOKENS": json.dumps(tokens)}), users=users, groups=groups
-    )
-    dependencies.override(served)
-    yield served
-    dependencies.override(None)
+    yield from serve(users, groups, tokens)
 
 
 @pytest.fixture
@@ -127,6 +122,10 @@ def local_host_url(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> It
         "SCIM_TABLE_NAME": table_name,
         "SCIM_TOKENS": json.dumps(tokens),
         "PYTHONUNBUFFERED": "1",
+        # Conformance tools (scim2-tester) send faster than a tenant's fair share and do not back off
+        # on 429; the limits themselves are tested in tests/api/test_fair_share.py and the soak.
+        "SCIM_TENANT_REQUESTS_PER_SECOND": "10000",
+        "SCIM_TENANT_BURST": "10000",
     }
     log_path = tmp_path_factory.mktemp("local_host") / "output.log"
     try:

@@ -1,9 +1,12 @@
 // The Key Vault holding one secret per SCIM tenant, named scim-tenant-<tenant slug>, whose value
-// is the tenant's JSON record ({"current": "<token>"}; see scim/auth/records.py).
+// is the tenant's JSON record ({"current": "<token>"}; see scim/auth/records.py), and the secret
+// scim-oauth-signing-key, whose versions are the keys that sign OAuth access tokens (see
+// scim/auth/signing_keys.py).
 //
-// The template creates no secret: the deploy script creates the first tenant's secret only when
-// it is absent (scripts/deploy-steps ensure-token), so a redeploy never changes or rotates a token and
-// no token ever passes through ARM deployment history.
+// The template creates no secret: the deploy script creates the first tenant's secret and the
+// first signing key only when they are absent (scripts/deploy-steps ensure-token,
+// ensure-signing-key), so a redeploy never changes or rotates a token or a key and neither ever
+// passes through ARM deployment history.
 
 @minLength(3)
 @maxLength(24)

@@ -26,7 +26,8 @@ var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   // Read and write SCIM entities, on the one table only.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  // Read tenant records (get secret); cannot list, write or delete them.
+  // Read tenant records and the access-token signing keys (get secrets, read their metadata, so
+  // list the signing key's versions); cannot write or delete them.
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   // Send telemetry to an Application Insights resource whose local auth is disabled.
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'

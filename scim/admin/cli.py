@@ -1,4 +1,5 @@
-"""``python -m scim.admin``: create tenants, rotate and revoke their tokens, list them.
+"""``python -m scim.admin``: create tenants, rotate and revoke their tokens, list them; their extension
+schemas (``schema put|list|delete|policy``, ``scim.admin.schemas``).
 
 The store is Key Vault when ``--key-vault-url`` or ``SCIM_KEY_VAULT_URL`` (in the environment or in
 local.settings.json) names one, reached as the administrator signed in with the Azure CLI
@@ -11,24 +12,28 @@ A token is shown once, when it is made, on standard output; guidance goes to sta
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scim.admin import schemas
 from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
-from scim.auth.records import InvalidRecord, TenantCredentials, is_tenant_slug
+from scim.auth.client_secrets import DEFAULT_SECRET_DAYS, MAX_SECRET_DAYS, MIN_SECRET_DAYS, new_client_id, new_secret
+from scim.auth.records import ClientSecret, Federation, InvalidRecord, TenantCredentials, is_tenant_slug
 from scim.platform.credentials import azure_credential
 from scim.platform.local_settings import FILE_NAME, UnreadableSettings, settings_values
+from scim.service.ports import SchemaRepository
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7071"
 DEFAULT_SETTINGS_FILE = FILE_NAME
 TOKEN_BYTES = 32  # 256 bits
 STORAGE_SETTINGS = ("SCIM_STORAGE_CONNECTION_STRING", "SCIM_STORAGE_TABLE_ENDPOINT", "SCIM_TABLE_NAME")
+MAX_CLIENT_SECRETS = 2  # the current one and the next, during a rotation
 
 SecretClientFactory = Callable[[str, str], Any]
 
@@ -39,16 +44,21 @@ def main(
     environ: Mapping[str, str] = os.environ,
     secret_client: SecretClientFactory | None = None,
     table_client: Callable[[], Any] | None = None,
+    schema_repository: Callable[[], SchemaRepository] | None = None,
 ) -> int:
     """Run one command; 0 on success, 1 (with a message on standard error) when it cannot be done.
 
     ``secret_client(vault_url, credential)`` builds the Key Vault client (tests pass a fake);
+    ``schema_repository()`` the Table Storage repository of the ``schema`` commands;
     ``table_client()`` the journal's TableClient for ``activity`` (default: from the settings).
     """
     args = _parser(environ).parse_args(argv)
     if table_client is not None:
         args.table_client = table_client
     try:
+        if hasattr(args, "schema_command"):
+            schemas.run(args, (schema_repository or schemas.table_repository)())
+            return 0
         store = _store(args, environ, secret_client or key_vault_client)
         args.command(args, store)
     except AdminError as problem:
@@ -101,7 +111,7 @@ def _rotate(args: argparse.Namespace, store: TenantStore) -> None:
         raise AdminError(f"tenant {args.tenant} is already rotating; run finish-rotation first")
     if not credentials.current:
         raise AdminError(f"tenant {args.tenant} has no Secret Token to rotate ({credentials.state})")
-    rotating = dataclasses.replace(credentials, next=new_token())
+    rotating = replace(credentials, next=new_token())  # OAuth clients and federation stay
     store.write(args.tenant, rotating)
     print(f"Next Secret Token: {rotating.next}")
     _note(f"Tenant {args.tenant} now accepts its current and its next token. {store.applies}")
@@ -113,7 +123,7 @@ def _finish_rotation(args: argparse.Namespace, store: TenantStore) -> None:
     credentials = _existing(store, args.tenant)
     if not credentials.next:
         raise AdminError(f"tenant {args.tenant} is not rotating; run rotate first")
-    store.write(args.tenant, dataclasses.replace(credentials, current=credentials.next, next=None))
+    store.write(args.tenant, replace(credentials, current=credentials.next, next=None))
     _note(f"Tenant {args.tenant} accepts only its new token now. {store.applies}")
 
 
@@ -128,7 +138,7 @@ def _create_event_reader(args: argparse.Namespace, store: TenantStore) -> None:
     """A new event reader credential (replacing any former one), shown once."""
     credentials = _existing(store, args.tenant)
     reader = new_token()
-    store.write(args.tenant, dataclasses.replace(credentials, event_reader=reader))
+    store.write(args.tenant, replace(credentials, event_reader=reader))
     print(f"Events URL:              {args.base_url.rstrip('/')}/scim/{args.tenant}/v2/Events")
     print(f"Event reader credential: {reader}")
     _note(f"Tenant {args.tenant}'s application polls its events with this credential; it cannot provision,")
@@ -156,6 +166,112 @@ def _settings_for_storage(path: Path) -> dict[str, str]:
     except (OSError, UnreadableSettings):
         return {}
     return {name: value for name, value in values.items() if name in STORAGE_SETTINGS}
+
+
+def _create_oauth_client(args: argparse.Namespace, store: TenantStore) -> None:
+    """A new OAuth client of the tenant (created if need be), with one secret; prints what Entra needs."""
+    credentials = store.read(args.tenant) or TenantCredentials()
+    client_id = new_client_id()
+    secret, stored = _new_secret(args.days)
+    updated = _with_lifetime(credentials.with_client(client_id, (stored,)), args.token_lifetime_minutes)
+    store.write(args.tenant, updated)
+    store.add_signing_key(only_if_none=True)
+    _print_endpoints(args)
+    print(f"Client Identifier: {client_id}")
+    print(f"Client Secret:     {secret}")
+    _note(f"Secret {stored.id} of client {client_id} expires {_date(stored.expires)}. It is not shown again.")
+    _note(f"Access tokens live {updated.token_lifetime_seconds // 60} minutes. {store.applies}")
+
+
+def _add_client_secret(args: argparse.Namespace, store: TenantStore) -> None:
+    """A second secret for a client, accepted along with the first (rotation without downtime)."""
+    credentials = _existing(store, args.tenant)
+    secrets = _client(credentials, args.tenant, args.client_id)
+    if len(secrets) >= MAX_CLIENT_SECRETS:
+        raise AdminError(f"client {args.client_id} has {len(secrets)} secrets; remove one with remove-client-secret")
+    secret, stored = _new_secret(args.days)
+    store.write(args.tenant, credentials.with_client(args.client_id, (*secrets, stored)))
+    print(f"Client Secret: {secret}")
+    _note(f"Secret {stored.id} added; client {args.client_id} accepts {len(secrets) + 1} secrets. {store.applies}")
+    _note("Paste it into Entra's Client Secret, Test Connection and Save; then remove the old one with")
+    _note(f"  python -m scim.admin remove-client-secret {args.tenant} {args.client_id} {secrets[0].id}")
+
+
+def _remove_client_secret(args: argparse.Namespace, store: TenantStore) -> None:
+    credentials = _existing(store, args.tenant)
+    secrets = _client(credentials, args.tenant, args.client_id)
+    kept = tuple(secret for secret in secrets if secret.id != args.secret_id)
+    if len(kept) == len(secrets):
+        known = ", ".join(secret.id for secret in secrets)
+        raise AdminError(f"client {args.client_id} has no secret {args.secret_id} (it has: {known})")
+    if not kept:
+        raise AdminError(f"that is the last secret of client {args.client_id}; use remove-oauth-client to remove it")
+    store.write(args.tenant, credentials.with_client(args.client_id, kept))
+    _note(f"Secret {args.secret_id} removed: no new token is issued for it. {store.applies}")
+
+
+def _remove_oauth_client(args: argparse.Namespace, store: TenantStore) -> None:
+    credentials = _existing(store, args.tenant)
+    _client(credentials, args.tenant, args.client_id)
+    store.write(args.tenant, credentials.with_client(args.client_id, None))
+    _note(f"Client {args.client_id} removed: its secrets and the access tokens issued to it stop working.")
+    _note(store.applies)
+
+
+def _enable_federation(args: argparse.Namespace, store: TenantStore) -> None:
+    """Workload identity federation: Entra's assertions authenticate the client; no secret exists."""
+    credentials = store.read(args.tenant) or TenantCredentials()
+    client_id = credentials.federation.client_id if credentials.federation else new_client_id()
+    try:
+        federation = Federation(client_id, args.entra_tenant_id, args.audience, args.subject)
+        updated = TenantCredentials.from_json({**credentials.to_json(), "federation": federation.to_json()})
+    except InvalidRecord as problem:
+        raise AdminError(str(problem)) from None
+    store.write(args.tenant, _with_lifetime(updated, args.token_lifetime_minutes))
+    store.add_signing_key(only_if_none=True)
+    _print_endpoints(args)
+    print(f"Client Identifier: {client_id}")
+    _note(f"Tenant {args.tenant} accepts assertions of Entra tenant {args.entra_tenant_id} for audience")
+    _note(f"{args.audience}" + (f" and subject {args.subject}" if args.subject else " (any subject)") + ".")
+    _note(store.applies)
+
+
+def _rotate_signing_key(args: argparse.Namespace, store: TenantStore) -> None:
+    store.add_signing_key(only_if_none=False)
+    _note("A new signing key signs access tokens from now on; tokens signed before stay valid until they expire.")
+    _note(store.applies)
+
+
+def _client(credentials: TenantCredentials, tenant: str, client_id: str) -> tuple[ClientSecret, ...]:
+    secrets = credentials.client_secrets(client_id)
+    if secrets is None:
+        raise AdminError(f"tenant {tenant} has no OAuth client {client_id}")
+    return secrets
+
+
+def _new_secret(days: int) -> tuple[str, ClientSecret]:
+    if not MIN_SECRET_DAYS <= days <= MAX_SECRET_DAYS:
+        raise AdminError(f"--days must be from {MIN_SECRET_DAYS} to {MAX_SECRET_DAYS}")
+    return new_secret(days)
+
+
+def _with_lifetime(credentials: TenantCredentials, minutes: int | None) -> TenantCredentials:
+    if minutes is None:
+        return credentials
+    try:
+        return TenantCredentials.from_json({**credentials.to_json(), "tokenLifetimeSeconds": minutes * 60})
+    except InvalidRecord as problem:
+        raise AdminError(str(problem)) from None
+
+
+def _print_endpoints(args: argparse.Namespace) -> None:
+    tenant_url = f"{args.base_url.rstrip('/')}/scim/{args.tenant}/v2"
+    print(f"Tenant URL:        {tenant_url}")
+    print(f"Token Endpoint:    {tenant_url}/oauth2/token")
+
+
+def _date(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).date().isoformat()
 
 
 def _list(args: argparse.Namespace, store: TenantStore) -> None:
@@ -200,6 +316,17 @@ def _tenant(text: str) -> str:
     return text
 
 
+def _add_activity_command(commands: Any) -> None:
+    changes = commands.add_parser("activity", help="what changed in a tenant, from its journal (docs/events.md)")
+    changes.add_argument("tenant", type=_tenant)
+    changes.add_argument("--since", help="an ISO date or time in UTC (default: 30 days ago)")
+    subject = changes.add_mutually_exclusive_group()
+    subject.add_argument("--resource", help="only this resource id (and memberships naming it)")
+    subject.add_argument("--user-name", help="only the user with this userName (any letter case), even deleted")
+    changes.add_argument("--json", action="store_true", help="JSON instead of one line per change")
+    changes.set_defaults(command=_activity, table_client=None)
+
+
 def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scim.admin", description="Administer SCIM tenants and their Secret Tokens."
@@ -241,14 +368,49 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         subcommand.add_argument("tenant", type=_tenant)
         subcommand.set_defaults(command=command)
 
-    commands.add_parser("list", help="list tenants and their states (never tokens)").set_defaults(command=_list)
+    commands.add_parser("list", help="list tenants and what they accept (never a secret)").set_defaults(command=_list)
 
-    changes = commands.add_parser("activity", help="what changed in a tenant, from its journal (docs/events.md)")
-    changes.add_argument("tenant", type=_tenant)
-    changes.add_argument("--since", help="an ISO date or time in UTC (default: 30 days ago)")
-    subject = changes.add_mutually_exclusive_group()
-    subject.add_argument("--resource", help="only this resource id (and memberships naming it)")
-    subject.add_argument("--user-name", help="only the user with this userName (any letter case), even deleted")
-    changes.add_argument("--json", action="store_true", help="JSON instead of one line per change")
-    changes.set_defaults(command=_activity, table_client=None)
+    _add_activity_command(commands)
+
+    lifetime_help = "lifetime of the tenant's access tokens, 60 to 360 minutes (default: 60)"
+    days_help = f"days until the secret expires, {MIN_SECRET_DAYS} to {MAX_SECRET_DAYS} (default {DEFAULT_SECRET_DAYS})"
+    create_client = commands.add_parser(
+        "create-oauth-client", help="an OAuth 2.0 client (client credentials); print its id and secret"
+    )
+    create_client.add_argument("tenant", type=_tenant)
+    create_client.add_argument("--days", type=int, default=DEFAULT_SECRET_DAYS, help=days_help)
+    create_client.add_argument("--token-lifetime-minutes", type=int, help=lifetime_help)
+    create_client.set_defaults(command=_create_oauth_client)
+
+    add_secret = commands.add_parser("add-client-secret", help="a second secret for a client, for rotation")
+    add_secret.add_argument("tenant", type=_tenant)
+    add_secret.add_argument("client_id")
+    add_secret.add_argument("--days", type=int, default=DEFAULT_SECRET_DAYS, help=days_help)
+    add_secret.set_defaults(command=_add_client_secret)
+
+    remove_secret = commands.add_parser("remove-client-secret", help="stop accepting one secret of a client")
+    remove_secret.add_argument("tenant", type=_tenant)
+    remove_secret.add_argument("client_id")
+    remove_secret.add_argument("secret_id")
+    remove_secret.set_defaults(command=_remove_client_secret)
+
+    remove_client = commands.add_parser("remove-oauth-client", help="remove a client and its tokens' validity")
+    remove_client.add_argument("tenant", type=_tenant)
+    remove_client.add_argument("client_id")
+    remove_client.set_defaults(command=_remove_oauth_client)
+
+    federation = commands.add_parser(
+        "enable-federation", help="accept Entra-issued assertions (workload identity federation, RFC 7523)"
+    )
+    federation.add_argument("tenant", type=_tenant)
+    federation.add_argument("--entra-tenant-id", required=True, help="the Entra tenant that issues the assertions")
+    federation.add_argument("--audience", required=True, help="the aud the assertions carry (Entra shows it)")
+    federation.add_argument("--subject", help="the sub the assertions carry (Entra shows it); any when left out")
+    federation.add_argument("--token-lifetime-minutes", type=int, help=lifetime_help)
+    federation.set_defaults(command=_enable_federation)
+
+    commands.add_parser(
+        "rotate-signing-key", help="sign access tokens with a new key; earlier tokens stay valid until they expire"
+    ).set_defaults(command=_rotate_signing_key)
+    schemas.add_commands(commands, _tenant)
     return parser

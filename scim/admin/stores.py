@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from scim.auth.records import InvalidRecord, TenantCredentials, secret_name, tenant_of_secret
+from scim.auth.signing_keys import SETTING as SIGNING_KEYS_SETTING
+from scim.auth.signing_keys import SIGNING_KEY_SECRET, key_from_json, key_to_json, new_key, retained
 from scim.platform.local_settings import UnreadableSettings, read_settings, values_of
 
 STATE_TAG = "scim-state"
@@ -38,6 +41,10 @@ class TenantStore(Protocol):
 
     def states(self) -> dict[str, str]:
         """Every tenant's state (``TenantCredentials.state``), never a token."""
+
+    def add_signing_key(self, *, only_if_none: bool) -> bool:
+        """Add a new access-token signing key (``scim.auth.signing_keys``); with ``only_if_none``, only
+        when there is none yet. True when a key was added."""
 
 
 class KeyVaultStore:
@@ -87,6 +94,23 @@ class KeyVaultStore:
             states[tenant] = state
         return dict(sorted(states.items()))
 
+    def add_signing_key(self, *, only_if_none: bool) -> bool:
+        # Made here when there is none, with the administrator's write permission, so that the
+        # function app's identity can stay a Secrets User (it creates the first key only if none exists).
+        from azure.core.exceptions import ResourceNotFoundError
+
+        with self._failures_reported():
+            if only_if_none:
+                try:
+                    self._client.get_secret(SIGNING_KEY_SECRET)
+                    return False
+                except ResourceNotFoundError:
+                    pass
+            self._client.set_secret(
+                SIGNING_KEY_SECRET, json.dumps(key_to_json(new_key())), content_type="application/json"
+            )
+        return True
+
     @contextmanager
     def _failures_reported(self) -> Iterator[None]:
         from azure.core.exceptions import AzureError
@@ -116,6 +140,23 @@ class LocalSettingsStore:
         tokens = self._tokens(settings)
         tokens[tenant] = credentials.to_setting_value()
         settings.setdefault("Values", {})["SCIM_TOKENS"] = json.dumps(tokens)
+        self._save(settings)
+
+    def add_signing_key(self, *, only_if_none: bool) -> bool:
+        settings = self._settings()
+        values = settings.setdefault("Values", {})
+        try:
+            keys = [key_from_json(value) for value in json.loads(values.get(SIGNING_KEYS_SETTING) or "[]")]
+        except (ValueError, TypeError):
+            raise AdminError(f"{SIGNING_KEYS_SETTING} in {self._path} is not a list of signing keys") from None
+        if keys and only_if_none:
+            return False
+        ring = retained([*keys, new_key()], time.time())
+        values[SIGNING_KEYS_SETTING] = json.dumps([key_to_json(key) for key in ring.keys])
+        self._save(settings)
+        return True
+
+    def _save(self, settings: dict[str, Any]) -> None:
         # Written whole to a private file first, then renamed over: never half-written, never world-readable.
         descriptor, temporary = tempfile.mkstemp(dir=self._path.parent, prefix=".local.settings.")
         try:

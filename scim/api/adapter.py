@@ -13,17 +13,27 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import azure.functions as func
 
 from scim.api import audit, dependencies
+from scim.api.decoding import MAX_BODY_BYTES, check_json_media_type, check_request_text, parse_json_body
+from scim.api.fair_share import TooManyRequests
 from scim.auth.records import is_tenant_slug
-from scim.auth.tokens import authenticate
-from scim.errors import InvalidSyntax, InvalidValue, NotFound, PayloadTooLarge, ScimError, ServiceUnavailable
+from scim.auth.tokens import authenticate, authenticate_event_reader
+from scim.errors import (
+    InvalidValue,
+    NotFound,
+    PayloadTooLarge,
+    ScimError,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from scim.models.base import value_in_any_case
-from scim.models.messages import ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
+from scim.models.messages import BULK_RESPONSE_SCHEMA, ERROR_SCHEMA, LIST_RESPONSE_SCHEMA
+from scim.models.resource_types import ResourceType
 from scim.platform import request_count
 from scim.service import discovery, journal
 from scim.service.ports import StorageUnavailable, StoredResource
@@ -34,15 +44,17 @@ from scim.service.selection import Selection
 logger = logging.getLogger(__name__)
 
 SCIM_MEDIA_TYPE = "application/scim+json"
-MAX_BODY_BYTES = 1024 * 1024
-# The deepest a JSON body may nest; a SCIM message needs 6 (PATCH -> Operations -> value ->
-# extension -> manager -> value).
-MAX_JSON_DEPTH = 32
+JSON_MEDIA_TYPE = "application/json"
+OAUTH_METADATA_SEGMENT = "/.well-known/oauth-authorization-server"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
 TENANT_URL_PATTERN = re.compile(r"^(.*?/scim/[^/]+/v2)(?:/|$)", re.IGNORECASE)
 
 # What a route serves: a resource service on /Users and /Groups, None on discovery routes.
 S = TypeVar("S", bound=ResourceService | None)
+
+# Who may call a route: anyone (ServiceProviderConfig), a provisioning credential (every SCIM
+# route), or only the tenant's event reader (/Events; it cannot provision, nor tokens read events).
+Access = Literal["public", "provisioning", "event_reader"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class Reply:
     status: int
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    media_type: str = SCIM_MEDIA_TYPE
 
 
 @dataclass(frozen=True)
@@ -62,9 +75,13 @@ class Call(Generic[S]):
     tenant: str
     tenant_url: str
     service: S
+    # The event reader's credential on /Events (its SETs are signed with a key derived from it).
+    reader_credential: str = ""
 
     def json_body(self) -> Any:
-        """The parsed JSON body; 400 invalidSyntax when it is not JSON (see ``parse_json_body``)."""
+        """The parsed JSON body: 415 unless its media type is JSON, 400 invalidSyntax unless it is
+        (see ``scim.api.decoding``)."""
+        check_json_media_type(self.request.headers.get("Content-Type"))
         return parse_json_body(self.request.get_body())
 
     def query(self, name: str) -> str | None:
@@ -80,48 +97,6 @@ class Call(Generic[S]):
             return int(text)
         except ValueError:
             raise InvalidValue(f"{name} must be an integer") from None
-
-
-def parse_json_body(data: bytes) -> Any:
-    """A request body as JSON (RFC 8259) in UTF-8; anything else is 400 invalidSyntax, never a 500.
-
-    Refused besides malformed JSON: ``NaN`` and ``Infinity``, numbers past Python's 4,300 digits,
-    nesting deeper than ``MAX_JSON_DEPTH`` (before the parser's recursion limit or any model's),
-    and strings holding a lone surrogate (``"\\ud800"``), which UTF-8 cannot encode.
-    """
-    try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as problem:
-        raise InvalidSyntax(f"the body is not valid JSON: {problem}") from None
-    except (ValueError, RecursionError):
-        raise InvalidSyntax(
-            f"the body is not JSON this service accepts: no NaN or Infinity, numbers of at most 4300 digits,"
-            f" nesting at most {MAX_JSON_DEPTH} deep"
-        ) from None
-    pending = [(value, 1)]
-    while pending:  # iteratively: a recursive walk is what deep nesting attacks
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            _valid_text(item)
-        elif isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise InvalidSyntax(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
-            if isinstance(item, dict):
-                for key in item:
-                    _valid_text(key)
-            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _valid_text(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidSyntax("the body holds a string that is not valid Unicode (a lone surrogate)") from None
 
 
 Handler = Callable[[Call[S]], Reply]
@@ -158,37 +133,82 @@ def groups_search(request: func.HttpRequest) -> func.HttpResponse:
 
 
 def root_search(request: func.HttpRequest) -> func.HttpResponse:
-    """/.search: searching Users and Groups at once is not implemented (501, RFC 7644 section 3.12)."""
-    return _serve(request, _no_service, {"POST": _not_implemented_root_search})
+    """/.search: POST queries Users and Groups at once (RFC 7644 section 3.4.3)."""
+    return _serve(request, _no_service, {"POST": _root_search})
+
+
+def bulk(request: func.HttpRequest) -> func.HttpResponse:
+    """/Bulk: POST runs many operations in one request (RFC 7644 section 3.7)."""
+    return _serve(request, _no_service, {"POST": _bulk})
+
+
+def events(request: func.HttpRequest) -> func.HttpResponse:
+    """/Events: POST acknowledges and polls the tenant's change events (RFC 8936 section 2.4), for its
+    event reader only (docs/events.md)."""
+    return _serve(request, _no_service, {"POST": _poll_events}, access="event_reader")
+
+
+def _poll_events(call: Call[None]) -> Reply:
+    from scim.service.events import parse_poll_request  # only event readers need it
+
+    events = dependencies.current().events
+    if events is None:
+        raise ServiceUnavailable("events are not configured")
+    poll = parse_poll_request(call.json_body() if call.request.get_body() else {})
+    body = events.poll(call.tenant, call.tenant_url, call.reader_credential, poll)
+    return Reply(200, body, media_type=JSON_MEDIA_TYPE)
 
 
 def service_provider_config(request: func.HttpRequest) -> func.HttpResponse:
-    """/ServiceProviderConfig (RFC 7644 section 4): readable without a token."""
-    handlers = {"GET": lambda call: Reply(200, discovery.service_provider_config(call.tenant_url))}
-    return _serve(request, _no_service, handlers, public=True)
+    """/ServiceProviderConfig (RFC 7644 section 4): readable without a token. The calling tenant is
+    known only when the request carries credentials it accepts: then its own authentication
+    schemes are listed, else every scheme the service offers (a tenant's are not public)."""
+    handlers = {"GET": lambda call: Reply(200, discovery.service_provider_config(call.tenant_url, _methods(call)))}
+    return _serve(request, _no_service, handlers, access="public")
+
+
+def _methods(call: Call[None]) -> tuple[str, ...] | None:
+    authorization = call.request.headers.get("Authorization")
+    if not authorization:
+        return None
+    served = dependencies.current()
+    try:
+        authenticate(call.tenant, authorization, served.tokens, tenant_url=call.tenant_url, oauth=served.oauth)
+    except Unauthorized:
+        return None
+    return served.tokens.credentials_for(call.tenant).methods
 
 
 def schemas(request: func.HttpRequest) -> func.HttpResponse:
-    """/Schemas: every schema served."""
-    return _serve(request, _no_service, {"GET": lambda call: Reply(200, discovery.schemas(call.tenant_url))})
+    """/Schemas: every schema the calling tenant has (core, deployment and its own extensions)."""
+    handlers = {"GET": lambda call: Reply(200, discovery.schemas(call.tenant_url, _served(call)))}
+    return _serve(request, _no_service, handlers)
 
 
 def schema(request: func.HttpRequest) -> func.HttpResponse:
     """/Schemas/{id}: one schema by URN."""
-    return _serve(
-        request, _no_service, {"GET": lambda call: Reply(200, discovery.schema(call.tenant_url, _route_id(call)))}
-    )
+    handlers = {"GET": lambda call: Reply(200, discovery.schema(call.tenant_url, _route_id(call), _served(call)))}
+    return _serve(request, _no_service, handlers)
 
 
 def resource_types(request: func.HttpRequest) -> func.HttpResponse:
-    """/ResourceTypes: every resource type served."""
-    return _serve(request, _no_service, {"GET": lambda call: Reply(200, discovery.resource_types(call.tenant_url))})
+    """/ResourceTypes: every resource type served, with the calling tenant's schemaExtensions."""
+    handlers = {"GET": lambda call: Reply(200, discovery.resource_types(call.tenant_url, _served(call)))}
+    return _serve(request, _no_service, handlers)
 
 
 def resource_type(request: func.HttpRequest) -> func.HttpResponse:
     """/ResourceTypes/{id}: one resource type by name."""
-    handlers = {"GET": lambda call: Reply(200, discovery.resource_type(call.tenant_url, _route_id(call)))}
+    handlers = {
+        "GET": lambda call: Reply(200, discovery.resource_type(call.tenant_url, _route_id(call), _served(call)))
+    }
     return _serve(request, _no_service, handlers)
+
+
+def _served(call: Call[None]) -> tuple[ResourceType, ...]:
+    """The resource types as the (authenticated) calling tenant has them."""
+    services = dependencies.current()
+    return services.users.type_for(call.tenant), services.groups.type_for(call.tenant)
 
 
 def unknown_route(request: func.HttpRequest) -> func.HttpResponse:
@@ -225,8 +245,51 @@ def _search(call: Call[ResourceService]) -> Reply:
     return _list_reply(call, request, selection)
 
 
-def _not_implemented_root_search(call: Call[None]) -> Reply:
-    raise ScimError("search one resource type at a time: POST /Users/.search or /Groups/.search", status=501)
+def _root_search(call: Call[None]) -> Reply:
+    from scim.service import root_search  # only root searches need it
+
+    request, selection = ResourceService.search_request(call.json_body())
+    services = dependencies.current()
+    page = root_search.search(call.tenant, (services.users, services.groups), request)
+    resources = [
+        service.render(call.tenant, resource, call.tenant_url, selection) for service, resource in page.resources
+    ]
+    body: dict[str, Any] = {
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": page.total_results,
+        "startIndex": page.start_index,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+    return Reply(200, body)
+
+
+def _bulk(call: Call[None]) -> Reply:
+    """A BulkResponse: each operation's status, location and version, or its SCIM error."""
+    from scim.service import bulk  # only Bulk requests need it
+
+    services = dependencies.current()
+    outcomes = bulk.execute(
+        call.tenant,
+        call.tenant_url,
+        {"Users": services.users, "Groups": services.groups},
+        call.json_body(),
+        payload_bytes=len(call.request.get_body() or b""),
+    )
+    operations = []
+    for outcome in outcomes:
+        described: dict[str, Any] = {"method": outcome.method}
+        if outcome.bulk_id is not None:
+            described["bulkId"] = outcome.bulk_id
+        if outcome.version is not None:
+            described["version"] = outcome.version
+        if outcome.location is not None:
+            described["location"] = outcome.location
+        if outcome.error is not None:
+            described["response"] = _error_reply(outcome.error).body
+        described["status"] = str(outcome.status)
+        operations.append(described)
+    return Reply(200, {"schemas": [BULK_RESPONSE_SCHEMA], "Operations": operations})
 
 
 def _list_reply(call: Call[ResourceService], request: ListRequest, selection: Selection) -> Reply:
@@ -302,9 +365,13 @@ def _if_match(call: Call[ResourceService]) -> str | None:
 
 
 def _serve(
-    request: func.HttpRequest, service_of: Callable[[], S], handlers: dict[str, Handler[S]], *, public: bool = False
+    request: func.HttpRequest,
+    service_of: Callable[[], S],
+    handlers: dict[str, Handler[S]],
+    *,
+    access: Access = "provisioning",
 ) -> func.HttpResponse:
-    """Authenticate (unless ``public``), dispatch on the method, turn every outcome into a SCIM response.
+    """Authenticate as ``access`` says, dispatch on the method, turn every outcome into a SCIM response.
 
     With ``SCIM_COUNT_STORAGE_REQUESTS=1`` (benchmarks only) the response says in
     ``X-Storage-Requests`` how many storage requests it took; see ``scim.platform.request_count``.
@@ -312,18 +379,18 @@ def _serve(
     request_id = request_id_of(request)
     with journal.begin_request(journal.RequestFacts(request_id, "-")):
         if not request_count.enabled():
-            reply = _reply_to(request, service_of, handlers, public)
+            reply = _reply_to(request, service_of, handlers, access)
         else:
             with request_count.counting() as count:
-                reply = _reply_to(request, service_of, handlers, public)
+                reply = _reply_to(request, service_of, handlers, access)
             reply.headers[request_count.HEADER] = str(count())
-        _log_outcome(request, reply)
+        log_outcome(request, reply.status)
         audit.record(request, reply.status, request_id)
     reply.headers.setdefault("X-Request-Id", request_id)
     return _http_response(reply)
 
 
-def _log_outcome(request: func.HttpRequest, reply: Reply) -> None:
+def log_outcome(request: func.HttpRequest, status: int) -> None:
     """One line per request, which the workbook and alert rules of infra/modules/operations.bicep parse:
     ``SCIM request tenant=acme operation=PATCH Users/{id} status=200``. Ids, query strings and
     anything but a slug as tenant are left out: they may carry personal data."""
@@ -336,18 +403,24 @@ def _log_outcome(request: func.HttpRequest, reply: Reply) -> None:
         "SCIM request tenant=%s operation=%s status=%d",
         tenant if is_tenant_slug(tenant) else "-",
         operation,
-        reply.status,
+        status,
     )
 
 
 def _reply_to(
-    request: func.HttpRequest, service_of: Callable[[], S], handlers: dict[str, Handler[S]], public: bool
+    request: func.HttpRequest, service_of: Callable[[], S], handlers: dict[str, Handler[S]], access: Access
 ) -> Reply:
     try:
         handler = handlers.get(request.method.upper())
         if handler is None:
             raise ScimError(f"{request.method} is not supported here", status=405)
-        reply = handler(_call_for(request, service_of, public))
+        call = _call_for(request, service_of, access)
+        fair_share = dependencies.current().fair_share
+        if access == "public" or fair_share is None:
+            reply = handler(call)
+        else:
+            with fair_share.admit(call.tenant):
+                reply = handler(call)
     except ScimError as error:
         reply = _error_reply(error)
     except StorageUnavailable:
@@ -362,24 +435,24 @@ def _reply_to(
     return reply
 
 
-def _call_for(request: func.HttpRequest, service_of: Callable[[], S], public: bool) -> Call[S]:
+def _call_for(request: func.HttpRequest, service_of: Callable[[], S], access: Access) -> Call[S]:
     tenant = request.route_params.get("tenant", "")
     if not is_tenant_slug(tenant):
         raise NotFound("no such tenant")
-    if not public:
-        journal.set_actor(authenticate(tenant, request.headers.get("Authorization"), dependencies.current().tokens))
+    tenant_url = tenant_url_of(request)
+    served, authorization, reader_credential = dependencies.current(), request.headers.get("Authorization"), ""
+    if access == "provisioning":
+        actor = authenticate(tenant, authorization, served.tokens, tenant_url=tenant_url, oauth=served.oauth)
+        journal.set_actor(actor)
+    elif access == "event_reader":
+        reader_credential = authenticate_event_reader(tenant, authorization, served.tokens)
+        journal.set_actor("reader")
+    check_request_text("header", request.headers.items())
+    check_request_text("query parameter", request.params)
+    check_request_text("route value", request.route_params)
     if len(request.get_body() or b"") > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    return Call(request, tenant, _tenant_url(request), service_of())
-
-
-def tenant_url_of(request: func.HttpRequest) -> str:
-    return _tenant_url(request)
-
-
-def error_response(error: ScimError) -> func.HttpResponse:
-    """A SCIM error response (for handlers outside this module, such as /Events)."""
-    return _http_response(_error_reply(error))
+    return Call(request, tenant, tenant_url, service_of(), reader_credential)
 
 
 def request_id_of(request: func.HttpRequest) -> str:
@@ -389,10 +462,18 @@ def request_id_of(request: func.HttpRequest) -> str:
     return given if REQUEST_ID_PATTERN.fullmatch(given) else str(uuid.uuid4())
 
 
-def _tenant_url(request: func.HttpRequest) -> str:
-    """The Tenant URL this request was sent under: ``<scheme>://<host>[/prefix]/scim/<tenant>/v2``."""
+def tenant_url_of(request: func.HttpRequest) -> str:
+    """The Tenant URL of a request: ``SCIM_BASE_URL`` + ``/scim/<tenant>/v2`` when that is set, else the
+    one the request was sent under (``<scheme>://<host>[/prefix]/scim/<tenant>/v2``, trusting the
+    Host header). The one definition: ``Location``, ``meta.location``, discovery, and the issuer
+    and audience access tokens are bound to (``scim.auth.oauth``) all start with it."""
+    base_url = dependencies.current().base_url
+    if base_url is not None:
+        return f"{base_url.rstrip('/')}/scim/{request.route_params.get('tenant', '')}/v2"
     parts = urlsplit(request.url)
-    match = TENANT_URL_PATTERN.match(parts.path)
+    # RFC 8414 section 3.1: the metadata route puts its well-known segment before the Tenant URL's path.
+    before, _, after = parts.path.partition(OAUTH_METADATA_SEGMENT)
+    match = TENANT_URL_PATTERN.match(before + after)
     path = match.group(1) if match else parts.path.rstrip("/")
     return f"{parts.scheme}://{parts.netloc}{path}"
 
@@ -408,9 +489,11 @@ def _error_reply(error: ScimError) -> Reply:
     if error.scim_type:
         body["scimType"] = error.scim_type
     headers = {}
-    if error.status == 401:
+    if isinstance(error, Unauthorized) and error.bearer_error:
+        headers["WWW-Authenticate"] = f'Bearer realm="SCIM", error="{error.bearer_error}"'
+    elif error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
-    if isinstance(error, ServiceUnavailable):
+    if isinstance(error, ServiceUnavailable | TooManyRequests):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return Reply(error.status, body, headers)
 
@@ -422,6 +505,6 @@ def _http_response(reply: Reply) -> func.HttpResponse:
         json.dumps(reply.body, ensure_ascii=False).encode("utf-8"),
         status_code=reply.status,
         headers=reply.headers,
-        mimetype=SCIM_MEDIA_TYPE,
+        mimetype=reply.media_type,
         charset="utf-8",
     )

@@ -7,16 +7,25 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scim.api.fair_share import FairShare, fair_share_from_settings
 from scim.auth.tokens import TokenSource
 from scim.service.events import EventService
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 
 if TYPE_CHECKING:
+    from scim.auth.oauth import OAuthServer
+    from scim.service.extension_catalog import ExtensionCatalog
+    from scim.service.ports import SchemaRepository
     from scim.storage.events import TableEventStore
+
+# The deployment's extension schemas: the repository's schemas/ folder, shipped with the app.
+DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,28 @@ class Dependencies:
     users: UserService
     groups: GroupService
     events: EventService | None = None  # /Events (RFC 8936 poll)
+    # SCIM_BASE_URL: Tenant URLs (Location, meta.location, discovery, access tokens' issuer and
+    # audience) start with it; None: from the request's Host header (scim.api.adapter.tenant_url_of).
+    base_url: str | None = None
+    # Per-tenant request limits (scim.api.fair_share); None: unlimited.
+    fair_share: FairShare | None = None
+    # The token endpoint and access-token check; None: built from settings over ``tokens`` on first use.
+    oauth_server: OAuthServer | None = None
+    _built: dict[str, OAuthServer] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def oauth(self) -> OAuthServer:
+        """The OAuth server (its signing keys and throttle are made once, on first use)."""
+        if self.oauth_server is not None:
+            return self.oauth_server
+        with _lock:
+            if "oauth" not in self._built:
+                from scim.auth.oauth import OAuthServer
+                from scim.auth.signing_keys import signing_keys_from_settings
+
+                bench_lifetime = int(os.environ.get("SCIM_OAUTH_BENCH_TOKEN_SECONDS") or 0) or None
+                keys = signing_keys_from_settings(os.environ)
+                self._built["oauth"] = OAuthServer(self.tokens, keys, lifetime_override=bench_lifetime)
+            return self._built["oauth"]
 
 
 _lock = threading.Lock()
@@ -59,11 +90,14 @@ def _from_settings() -> Dependencies:
         redelivery_seconds=float(os.environ.get("SCIM_EVENTS_REDELIVERY_SECONDS", "300")),
         settle_seconds=float(os.environ.get("SCIM_EVENTS_SETTLE_SECONDS", "120")),
     )
+    extensions = extension_catalog(repository, os.environ)
     return Dependencies(
         tokens=token_source_from_settings(),
-        users=UserService(repository),
-        groups=GroupService(repository),
+        users=UserService(repository, extensions=extensions),
+        groups=GroupService(repository, extensions=extensions),
         events=events,
+        base_url=os.environ.get("SCIM_BASE_URL", "").strip() or None,
+        fair_share=fair_share_from_settings(os.environ),
     )
 
 
@@ -74,3 +108,13 @@ def journal_store_from_settings() -> TableEventStore:
     from scim.storage.tables import table_client_from_settings
 
     return TableEventStore(TableResourceRepository(table_client_from_settings()))
+
+
+def extension_catalog(repository: SchemaRepository, environ: Mapping[str, str]) -> ExtensionCatalog:
+    """Extension schemas from ``SCIM_SCHEMA_DIR`` (default: ``schemas/`` beside function_app.py, read at
+    first use) and the tenants' own, re-read every ``SCIM_SCHEMA_CACHE_SECONDS`` (default 60)."""
+    from scim.service.extension_catalog import DEFAULT_STALENESS_SECONDS, ExtensionCatalog, load_deployment_schemas
+
+    folder = Path(environ.get("SCIM_SCHEMA_DIR") or DEFAULT_SCHEMA_DIR)
+    staleness = float(environ.get("SCIM_SCHEMA_CACHE_SECONDS") or DEFAULT_STALENESS_SECONDS)
+    return ExtensionCatalog(repository, lambda: load_deployment_schemas(folder), staleness_seconds=staleness)

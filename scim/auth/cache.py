@@ -4,14 +4,23 @@ Rules:
 - A record is used for ``ttl`` seconds after it was read, then read again.
 - An unknown tenant is cached like any other (negatively): a made-up tenant costs one read, then
   at most one more per ``miss_interval``. Unknown tenants are held in a bounded LRU so that made-up
-  names cannot grow memory or push out real tenants; reads of names not cached at all are rate
-  limited, so that a stream of fresh made-up names cannot exhaust the store's request budget.
+  names cannot grow memory or push out real tenants. Every read of a name that is not a known
+  tenant (a first read, or a re-read of an unknown one) takes a token from one bucket of
+  ``unknown_reads_per_second``: so made-up names, however many and however often, cost at most
+  that many reads a second. Without a token, a name cached as unknown stays unknown (401); a
+  name not cached at all is 503 with ``Retry-After: 1``.
 - After a presented token matched nothing, ``recheck`` reads the record again if it is at least
   ``miss_interval`` old: a just-rotated token works within seconds, a wrong one costs at most one
   read per tenant per ``miss_interval``.
 - While the store is unavailable, a cached record is still used until ``ttl + grace`` after it was
   read; after that, or with nothing cached, requests fail closed with ``ServiceUnavailable``. After
-  a failed read the store is not tried again for ``retry_seconds``.
+  a failed read the store is not tried again for ``retry_seconds``: the whole store after an
+  outage (``StoreUnavailable``), that tenant only when only its record could not be read
+  (``RecordUnavailable``), so one broken tenant never holds up the others.
+- Known tenants cost at most one read per ``ttl`` while requests come, plus one per
+  ``miss_interval`` while wrong tokens come. So an instance reads at most
+  ``unknown_reads_per_second`` x 60 + its bucket + 3 x (known tenants) records a minute when
+  ``ttl`` >= 60 and ``miss_interval`` >= 30 s, whatever the request mix.
 - One read per tenant at a time: other requests wait for it, or use the record they already
   have while it is still within its grace period.
 """
@@ -27,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scim.auth.records import NO_CREDENTIALS, TenantCredentials
+from scim.auth.throttle import TokenBucket
 from scim.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -35,7 +45,11 @@ _LOCK_STRIPES = 64
 
 
 class StoreUnavailable(Exception):
-    """The store could not answer (network, throttling, server or permission trouble)."""
+    """The store could not answer (network, throttling, server or authentication trouble)."""
+
+
+class RecordUnavailable(Exception):
+    """The store answered, but this one tenant's record may not be read (e.g. forbidden to us)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,7 @@ class TenantCache:
         grace: float = 3600,
         retry_seconds: float = 10,
         max_unknown: int = 10_000,
-        new_reads_per_second: float = 20,
+        unknown_reads_per_second: float = 20,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._load = load
@@ -72,7 +86,8 @@ class TenantCache:
         # Striped, so that a slow read of one tenant does not hold up the others.
         self._read_locks = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
         self._unavailable_until = -math.inf
-        self._new_reads = _TokenBucket(new_reads_per_second, clock)
+        self._tenant_unavailable_until: OrderedDict[str, float] = OrderedDict()  # bounded like _unknown
+        self._unknown_reads = TokenBucket(unknown_reads_per_second, clock)
 
     def get(self, tenant: str) -> TenantCredentials:
         """The tenant's record, read again once it is ``ttl`` old."""
@@ -102,22 +117,25 @@ class TenantCache:
             entry = self._entry(tenant)
             if entry is not None and self._age(entry) < fresh_for:
                 return entry.credentials  # read by another request while this one waited
-            credentials = self._load_unless_unavailable(tenant, first_read=entry is None)
+            credentials = self._load_unless_unavailable(tenant, entry)
             if credentials is not None:
                 return credentials
             if entry is not None and self._within_grace(entry):
                 return entry.credentials
             raise ServiceUnavailable(
-                "the token store is unavailable; retry later", retry_after_seconds=self._retry_after()
+                "the token store is unavailable; retry later", retry_after_seconds=self._retry_after(tenant)
             )
         finally:
             lock.release()
 
-    def _load_unless_unavailable(self, tenant: str, first_read: bool) -> TenantCredentials | None:
+    def _load_unless_unavailable(self, tenant: str, entry: _Entry | None) -> TenantCredentials | None:
         now = self._clock()
-        if now < self._unavailable_until:
+        if now < max(self._unavailable_until, self._tenant_unavailable_until.get(tenant, -math.inf)):
             return None
-        if first_read and not self._new_reads.take():
+        known = entry is not None and entry.credentials != NO_CREDENTIALS
+        if not known and not self._unknown_reads.take():
+            if entry is not None:
+                return entry.credentials  # still unknown; read again when the budget allows
             raise ServiceUnavailable("too many requests for tenants not seen yet; retry later", retry_after_seconds=1)
         try:
             credentials = self._load(tenant)
@@ -126,6 +144,19 @@ class TenantCache:
                 "Token store unavailable (%s); retrying in %s s", type(problem.__cause__).__name__, self._retry_seconds
             )
             self._unavailable_until = now + self._retry_seconds
+            return None
+        except RecordUnavailable as problem:
+            logger.warning(
+                "Record of tenant %s unavailable (%s); retrying in %s s",
+                tenant,
+                type(problem.__cause__).__name__,
+                self._retry_seconds,
+            )
+            with self._entries_lock:
+                self._tenant_unavailable_until[tenant] = now + self._retry_seconds
+                self._tenant_unavailable_until.move_to_end(tenant)
+                while len(self._tenant_unavailable_until) > self._max_unknown:
+                    self._tenant_unavailable_until.popitem(last=False)
             return None
         self._store(tenant, _Entry(credentials, now))
         return credentials
@@ -155,26 +186,6 @@ class TenantCache:
     def _within_grace(self, entry: _Entry) -> bool:
         return self._age(entry) < self._ttl + self._grace
 
-    def _retry_after(self) -> int:
-        return max(1, math.ceil(self._unavailable_until - self._clock()))
-
-
-class _TokenBucket:
-    """Allows ``rate`` events per second on average, in bursts of up to ``rate`` events."""
-
-    def __init__(self, rate: float, clock: Callable[[], float]):
-        self._rate = rate
-        self._clock = clock
-        self._tokens = rate
-        self._updated = clock()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self._rate, self._tokens + (now - self._updated) * self._rate)
-            self._updated = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True
+    def _retry_after(self, tenant: str) -> int:
+        until = max(self._unavailable_until, self._tenant_unavailable_until.get(tenant, -math.inf))
+        return max(1, math.ceil(until - self._clock()))

@@ -1,19 +1,30 @@
-"""JWTs that Microsoft Entra's provisioning service sends when a job's Secret Token is left blank.
+"""JWTs that Microsoft Entra issues: the tokens its provisioning service sends when a job's Secret
+Token is left blank, and the assertions it presents to the token endpoint under workload identity
+federation.
 
-Rules: signed with RS256 by a key of the issuing Entra tenant's key set (JWKS, fetched from
-``SCIM_ENTRA_JWKS_URL`` and cached); issuer ``https://sts.windows.net/<entra tenant id>/``;
-audience ``SCIM_ENTRA_AUDIENCE`` (the application template id of every non-gallery app);
-``exp`` and ``nbf`` required and checked with 60 seconds of leeway. Imported only when a tenant
-configured for Entra tokens presents one.
+Rules: signed with RS256 by a key of the issuing Entra tenant's key set (JWKS, fetched and
+cached); ``exp`` and ``nbf`` required and checked with 60 seconds of leeway.
+
+- Provisioning tokens: keys from ``SCIM_ENTRA_JWKS_URL``; issuer
+  ``https://sts.windows.net/<entra tenant id>/``; audience ``SCIM_ENTRA_AUDIENCE`` (the
+  application template id of every non-gallery app).
+- Federation assertions (RFC 7523 section 3): keys from ``SCIM_ENTRA_ASSERTION_JWKS_URL`` (Entra's
+  v2.0 key set); issuer ``https://login.microsoftonline.com/<entra tenant id>/v2.0``; the audience
+  and, when configured, the subject the tenant's federation names (AzureAD/SCIMReferenceCode,
+  Workload-Identity-Federation-for-SCIM-Provisioning.md: iss, sub, aud).
+
+Imported only when a tenant configured for either presents one.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 import jwt
 
@@ -24,63 +35,119 @@ logger = logging.getLogger(__name__)
 # The application template id Entra puts in the audience of tokens for non-gallery apps.
 NON_GALLERY_AUDIENCE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 DEFAULT_JWKS_URL = "https://login.microsoftonline.com/{tenant_id}/discovery/keys"
+DEFAULT_ASSERTION_JWKS_URL = "https://login.microsoftonline.com/{tenant_id}/discovery/v2.0/keys"
 LEEWAY_SECONDS = 60
 # Entra's signing keys change rarely and with notice; an unknown key id forces a refetch anyway
 # (at most once per cooldown, so made-up key ids cannot make us hammer the endpoint).
 JWKS_CACHE_SECONDS = 3600
 JWKS_REFETCH_COOLDOWN_SECONDS = 30
+# After a failed fetch, requests are answered 503 at once for this long, not each after a timeout.
+KEY_FAILURE_MEMORY_SECONDS = 10
 ALGORITHMS = ["RS256"]
 
 
 class EntraTokenVerifier:
-    """Checks Entra-issued JWTs; the key set of each Entra tenant is fetched once and cached."""
+    """Checks Entra-issued JWTs; the key set of each Entra tenant is fetched once and cached.
+
+    Every failure to get usable keys (no answer, an answer that is not a JSON key set, a set
+    without signing keys) is 503 with Retry-After, never 401 (Entra quarantines a job on 401),
+    and is remembered for ``KEY_FAILURE_MEMORY_SECONDS``: requests meanwhile get 503 at once
+    instead of each waiting for the endpoint again.
+    """
 
     def __init__(
-        self, jwks_url: str = DEFAULT_JWKS_URL, audience: str = NON_GALLERY_AUDIENCE, *, timeout_seconds: float = 5
+        self,
+        jwks_url: str = DEFAULT_JWKS_URL,
+        audience: str = NON_GALLERY_AUDIENCE,
+        *,
+        timeout_seconds: float = 5,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._jwks_url = jwks_url
         self._audience = audience
         self._timeout = timeout_seconds
+        self._clock = clock
         self._key_sets: dict[str, jwt.PyJWKClient] = {}
+        self._failed_until: dict[str, float] = {}
+        self._refetched_at: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def verify(self, token: str, entra_tenant_id: str) -> bool:
         """True when ``token`` is valid and issued by ``entra_tenant_id``.
 
-        Raises ``ServiceUnavailable`` when the signing keys cannot be fetched: that says nothing
+        Raises ``ServiceUnavailable`` when the signing keys cannot be had: that says nothing
         about the token, and a 401 would make Entra quarantine the provisioning job.
         """
+        return self._valid(token, entra_tenant_id, f"https://sts.windows.net/{entra_tenant_id}/", self._audience)
+
+    def verify_assertion(self, token: str, entra_tenant_id: str, audience: str, subject: str | None) -> bool:
+        """True when ``token`` is an assertion of ``entra_tenant_id`` for ``audience`` (and ``subject``).
+
+        Raises ``ServiceUnavailable`` when the signing keys cannot be fetched.
+        """
+        issuer = f"https://login.microsoftonline.com/{entra_tenant_id}/v2.0"
+        return self._valid(token, entra_tenant_id, issuer, audience, subject)
+
+    def _valid(self, token: str, entra_tenant_id: str, issuer: str, audience: str, subject: str | None = None) -> bool:
         try:
-            key = self._key_set(entra_tenant_id).get_signing_key_from_jwt(token)
-            jwt.decode(
+            key_id = jwt.get_unverified_header(token).get("kid")
+            key = self._signing_key(self._jwks_url.replace("{tenant_id}", entra_tenant_id), key_id)
+            if key is None:
+                raise jwt.InvalidKeyError("no signing key has the token's key id")
+            claims = jwt.decode(
                 token,
                 key.key,
                 algorithms=ALGORITHMS,
-                audience=self._audience,
-                issuer=f"https://sts.windows.net/{entra_tenant_id}/",
+                audience=audience,
+                issuer=issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "nbf", "iss", "aud"]},
+                options={"require": ["exp", "nbf", "iss", "aud"] + (["sub"] if subject else [])},
             )
-        except jwt.PyJWKClientConnectionError as problem:
-            logger.warning("Signing keys of Entra tenant %s cannot be fetched: %s", entra_tenant_id, problem)
-            raise ServiceUnavailable("the token signing keys are unavailable; retry later") from None
+            if subject is not None and claims.get("sub") != subject:
+                logger.info("Entra token rejected: InvalidSubjectError")
+                return False
         except jwt.PyJWTError as problem:
             # The reason only: a token is never logged.
             logger.info("Entra token rejected: %s", type(problem).__name__)
             return False
         return True
 
-    def _key_set(self, entra_tenant_id: str) -> jwt.PyJWKClient:
-        url = self._jwks_url.replace("{tenant_id}", entra_tenant_id)
+    def _signing_key(self, url: str, key_id: object) -> jwt.PyJWK | None:
+        """The key of the set at ``url`` with ``key_id``; an unknown id refetches at most once per cooldown."""
+        keys = self._keys(url, refresh=False)
+        found = next((key for key in keys if key.key_id == key_id), None)
+        if found is None and self._clock() >= self._refetched_at.get(url, -math.inf) + JWKS_REFETCH_COOLDOWN_SECONDS:
+            self._refetched_at[url] = self._clock()
+            found = next((key for key in self._keys(url, refresh=True) if key.key_id == key_id), None)
+        return found
+
+    def _keys(self, url: str, refresh: bool) -> list[jwt.PyJWK]:
+        now = self._clock()
+        if now < self._failed_until.get(url, -math.inf):
+            raise self._unavailable(url)
+        try:
+            return self._key_set(url).get_signing_keys(refresh=refresh)
+        except (jwt.PyJWTError, ValueError, OSError) as problem:  # no answer, not JSON, no usable key
+            logger.warning("Signing keys at %s cannot be used: %s", url, type(problem).__name__)
+            self._failed_until[url] = now + KEY_FAILURE_MEMORY_SECONDS
+            raise self._unavailable(url) from None
+
+    def _unavailable(self, url: str) -> ServiceUnavailable:
+        seconds = max(1, math.ceil(self._failed_until[url] - self._clock()))
+        return ServiceUnavailable("the token signing keys are unavailable; retry later", retry_after_seconds=seconds)
+
+    def _key_set(self, url: str) -> jwt.PyJWKClient:
         with self._lock:
             if url not in self._key_sets:
-                self._key_sets[url] = jwt.PyJWKClient(
-                    url,
-                    lifespan=JWKS_CACHE_SECONDS,
-                    timeout=self._timeout,
-                    cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS,
-                )
+                # PyJWT's own refetch cooldown is off: _signing_key decides when to refetch.
+                self._key_sets[url] = jwt.PyJWKClient(url, lifespan=JWKS_CACHE_SECONDS, timeout=self._timeout)
             return self._key_sets[url]
+
+
+@functools.cache
+def assertion_verifier_from_settings() -> EntraTokenVerifier:
+    """The shared verifier of federation assertions, keys from ``SCIM_ENTRA_ASSERTION_JWKS_URL``."""
+    return EntraTokenVerifier(os.environ.get("SCIM_ENTRA_ASSERTION_JWKS_URL") or DEFAULT_ASSERTION_JWKS_URL)
 
 
 @functools.cache

@@ -7,17 +7,23 @@ permission to get secrets. Imported only when ``SCIM_KEY_VAULT_URL`` is set.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 
-from scim.auth.cache import StoreUnavailable, TenantCache
-from scim.auth.records import NO_CREDENTIALS, InvalidRecord, TenantCredentials, is_tenant_slug, secret_name
+from scim.auth.cache import RecordUnavailable, StoreUnavailable, TenantCache
+from scim.auth.records import (
+    NO_CREDENTIALS,
+    InvalidRecord,
+    TenantCredentials,
+    is_tenant_slug,
+    parse_record_text,
+    secret_name,
+)
 from scim.platform.credentials import azure_credential
 
 logger = logging.getLogger(__name__)
@@ -63,14 +69,28 @@ class KeyVaultTokenSource:
             secret = self._client.get_secret(secret_name(tenant))
         except ResourceNotFoundError:
             return NO_CREDENTIALS
+        except HttpResponseError as problem:
+            if problem.status_code != 403:
+                raise StoreUnavailable from problem
+            if _is_disabled(problem):
+                # An administrator's answer, not an outage: the tenant accepts nothing, at once.
+                logger.warning("Key Vault secret %s is disabled; the tenant accepts nothing", secret_name(tenant))
+                return NO_CREDENTIALS
+            raise RecordUnavailable from problem  # forbidden for this secret: this tenant only
         except AzureError as problem:
             raise StoreUnavailable from problem
         try:
-            return TenantCredentials.from_json(json.loads(secret.value or ""))
-        except (json.JSONDecodeError, InvalidRecord) as problem:
+            return TenantCredentials.from_json(parse_record_text(secret.value or ""))
+        except InvalidRecord as problem:
             # Fail closed; the message never quotes the secret's value.
             logger.error("Key Vault secret %s is not a valid tenant record: %s", secret.name, problem)
             return NO_CREDENTIALS
+
+
+def _is_disabled(problem: HttpResponseError) -> bool:
+    """Key Vault's 403 for a disabled secret: inner error code ``SecretDisabled``."""
+    inner = problem.error.innererror if problem.error is not None else None
+    return isinstance(inner, dict) and inner.get("code") == "SecretDisabled"
 
 
 def key_vault_token_source_from_settings(environ: Mapping[str, str] = os.environ) -> KeyVaultTokenSource:

@@ -8,24 +8,35 @@ tokens (two while a token is being rotated) and optionally the Entra tenant whos
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from scim.auth.records import NO_CREDENTIALS, InvalidRecord, TenantCredentials, is_tenant_slug
+from scim.auth.records import (
+    BEARER_TOKEN_SYNTAX,
+    NO_CREDENTIALS,
+    InvalidRecord,
+    TenantCredentials,
+    is_tenant_slug,
+    parse_record_text,
+)
 from scim.errors import Unauthorized
 
 if TYPE_CHECKING:
     from scim.auth.jwt_tokens import EntraTokenVerifier
+    from scim.auth.oauth import OAuthServer
 
 logger = logging.getLogger(__name__)
 
-# Compared against when a tenant has no token, so that unknown tenants take the same time.
-_NO_TOKEN_DIGEST = hashlib.sha256(b"no token for this tenant").digest()
+# The JWT type of the access tokens the token endpoint issues (RFC 9068 section 2.1).
+ACCESS_TOKEN_TYPE = "at+jwt"
+# RFC 9110 section 5.6.3: OWS is spaces and horizontal tabs, nothing else (not str.strip()'s set).
+HTTP_WHITESPACE = " \t"
 
 
 class TokenSource(Protocol):
@@ -66,8 +77,8 @@ def _parse_records(text: str, setting: str) -> dict[str, TenantCredentials]:
     if not text.strip():
         return {}
     try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError:
+        parsed = parse_record_text(text)
+    except InvalidRecord:
         logger.error("Setting %s is not valid JSON; no tenant can authenticate", setting)
         return {}
     if not isinstance(parsed, dict):
@@ -95,59 +106,95 @@ def token_source_from_settings(environ: Mapping[str, str] = os.environ) -> Token
 
 
 def authenticate(
-    tenant: str, authorization: str | None, source: TokenSource, entra: EntraTokenVerifier | None = None
+    tenant: str,
+    authorization: str | None,
+    source: TokenSource,
+    entra: EntraTokenVerifier | None = None,
+    *,
+    tenant_url: str = "",
+    oauth: Callable[[], OAuthServer] | None = None,
 ) -> str:
     """Accept the request only if it carries ``Bearer <token>`` that the tenant accepts; returns which
-    credential it was (``token:current``, ``token:next`` or ``entra``), for the audit trail.
+    credential it was (``token:current``, ``token:next``, ``entra`` or ``oauth``), for the audit trail.
 
-    The token is one of the tenant's secret tokens or, for a tenant with an Entra tenant id, a JWT
-    that Entra tenant issued (checked by ``entra``, by default built from settings). Digests are
-    compared with ``hmac.compare_digest`` against every accepted token, so the time taken tells
-    nothing about the token, its length or whether the tenant exists. A token that matches
-    nothing is checked once more against a fresher record when the source has one.
+    The header is trimmed of RFC 9110's whitespace (spaces and tabs) only, and a token that is
+    not RFC 6750 b64token text is refused before any record is looked up. The token is one of
+    the tenant's secret tokens; for a tenant with an Entra tenant id, a JWT that Entra tenant
+    issued (checked by ``entra``, by default built from settings); for a tenant with OAuth
+    clients or federation, an access token issued under ``tenant_url`` (checked by the server
+    ``oauth`` gives, built only then; RFC 6750: a rejected token is 401 with
+    ``error="invalid_token"``, section 3.1). Any other token is checked with the same work
+    whatever the tenant: one SHA-256 of the presented token, then ``hmac.compare_digest``
+    against both digest slots of the record (``TenantCredentials.digests``, hashed when the
+    record was read, a fixed digest for an absent token). A token that matches nothing is
+    checked once more against a fresher record when the source has one.
     """
-    scheme, _, presented = (authorization or "").strip().partition(" ")
-    presented = presented.strip()
-    if scheme.lower() != "bearer" or not presented:
-        raise Unauthorized("a bearer token is required")
-    actor = _accepts(source.credentials_for(tenant), presented, entra)
+    presented = _bearer_token(authorization)
+    credentials = source.credentials_for(tenant)
+    oauth_tenant = bool(credentials.oauth_clients or credentials.federation)
+    if oauth_tenant and oauth is not None and looks_like_access_token(presented):
+        # Checked against the record in hand only: a re-read would not make a signature valid.
+        if oauth().accepts(presented, tenant_url, credentials):
+            return "oauth"
+        raise Unauthorized("the bearer token is not valid for this tenant", bearer_error="invalid_token")
+    presented_digest = hashlib.sha256(presented.encode("ascii")).digest()
+    actor = _accepts(credentials, presented, presented_digest, entra)
     if actor:
         return actor
     fresher = source.recheck(tenant)
-    actor = _accepts(fresher, presented, entra) if fresher is not None else None
+    actor = _accepts(fresher, presented, presented_digest, entra) if fresher is not None else None
     if not actor:
-        raise Unauthorized("the bearer token is not valid for this tenant")
+        raise Unauthorized("the bearer token is not valid for this tenant", bearer_error="invalid_token")
     return actor
 
 
 def authenticate_event_reader(tenant: str, authorization: str | None, source: TokenSource) -> str:
     """Accept the request only with the tenant's event reader credential (never a provisioning
     token); returns the credential, which the events are signed with (``scim.service.events``)."""
-    scheme, _, presented = (authorization or "").strip().partition(" ")
-    presented = presented.strip()
-    if scheme.lower() != "bearer" or not presented:
-        raise Unauthorized("a bearer token is required")
+    presented = _bearer_token(authorization)
+    presented_digest = hashlib.sha256(presented.encode("ascii")).digest()
     for credentials in (source.credentials_for(tenant), source.recheck(tenant)):
         reader = credentials.event_reader if credentials else None
-        if _matches_any(presented, (reader,) if reader else ()):
+        expected = hashlib.sha256((reader or "").encode("utf-8")).digest()
+        if hmac.compare_digest(presented_digest, expected) and reader:
             return presented
-    raise Unauthorized("the bearer token is not this tenant's event reader credential")
+    raise Unauthorized("the bearer token is not this tenant's event reader credential", bearer_error="invalid_token")
 
 
-def _matches_any(presented: str, tokens: tuple[str, ...]) -> bool:
-    """Whether ``presented`` is one of ``tokens``, in time that tells nothing about either."""
-    presented_digest = hashlib.sha256(presented.encode("utf-8")).digest()
-    accepted = [hashlib.sha256(token.encode("utf-8")).digest() for token in tokens]
-    matched = False
-    for digest in accepted or [_NO_TOKEN_DIGEST]:
-        matched |= hmac.compare_digest(presented_digest, digest)
-    return matched and bool(accepted)
+def _bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header; 401 without one, or when it is not
+    RFC 6750 b64token text (refused before any record is looked up)."""
+    scheme, _, presented = (authorization or "").strip(HTTP_WHITESPACE).partition(" ")
+    presented = presented.strip(HTTP_WHITESPACE)
+    if scheme.lower() != "bearer" or not presented:
+        raise Unauthorized("a bearer token is required")
+    if not BEARER_TOKEN_SYNTAX.fullmatch(presented):
+        raise Unauthorized("the bearer token is not valid for this tenant", bearer_error="invalid_token")
+    return presented
 
 
-def _accepts(credentials: TenantCredentials, presented: str, entra: EntraTokenVerifier | None) -> str | None:
-    """Which of the tenant's credentials ``presented`` is, or None."""
-    if _matches_any(presented, credentials.tokens):
-        return "token:next" if credentials.next and _matches_any(presented, (credentials.next,)) else "token:current"
+def looks_like_access_token(token: str) -> bool:
+    """A JWT whose header says ``typ: at+jwt`` (RFC 9068), told apart without verifying anything."""
+    head = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, RecursionError):  # a header nested past the parser's limit is no access token
+        return False
+    return isinstance(header, dict) and header.get("typ") == ACCESS_TOKEN_TYPE
+
+
+def _accepts(
+    credentials: TenantCredentials, presented: str, presented_digest: bytes, entra: EntraTokenVerifier | None
+) -> str | None:
+    """Which of the tenant's credentials ``presented`` is (``token:current``, ``token:next``, ``entra``), or None."""
+    current_digest, next_digest = credentials.digests
+    # Both compared, without stopping at a match.
+    matched_current = hmac.compare_digest(presented_digest, current_digest)
+    matched_next = hmac.compare_digest(presented_digest, next_digest)
+    if matched_current and credentials.current:
+        return "token:current"
+    if matched_next and credentials.next:
+        return "token:next"
     # Secret tokens never contain dots (token_urlsafe); a JWT is three dot-separated parts.
     if credentials.entra_tenant_id and presented.count(".") == 2:
         if entra is None:

@@ -7,6 +7,7 @@ has characteristics (mutability, returned, caseExact, uniqueness) that the servi
 from __future__ import annotations
 
 import functools
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -32,6 +33,9 @@ class Scim:
 
 
 DEFAULT_CHARACTERISTICS = Scim()
+CORE_SCHEMA_PREFIX = "urn:ietf:params:scim:schemas:core:"
+# RFC 7643 section 2.1: ATTRNAME = ALPHA *(nameChar).
+ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,127}")
 V = typing.TypeVar("V")
 
 
@@ -40,12 +44,19 @@ class AttributeInfo:
     """What the rules need to know of one attribute of a model."""
 
     name: str  # canonical SCIM name, as serialized (e.g. "userName", "$ref", a schema URN)
-    field_name: str  # the pydantic field name
+    field_name: str  # the pydantic field name (the SCIM name for declared attributes)
     multi_valued: bool
-    complex_type: type[ScimObject] | None
+    complex_type: AttributeSource | None
     characteristics: Scim
     element_type: Any = str  # the Python type of the value (of each value, when multi-valued)
     required: bool = False
+
+
+class AmbiguousAttribute(ValueError):
+    """One attribute given twice, in two letter cases: the body is ambiguous (400 invalidSyntax)."""
+
+    def __init__(self, name: str):
+        super().__init__(f"the attribute '{name}' is given more than once, in different letter cases")
 
 
 class ScimObject(BaseModel):
@@ -64,6 +75,8 @@ class ScimObject(BaseModel):
         for key, value in data.items():
             info = attribute(cls, key) if isinstance(key, str) else None
             if info is not None:
+                if info.field_name in canonical:
+                    raise AmbiguousAttribute(info.name)
                 canonical[info.field_name] = value
         return canonical
 
@@ -87,13 +100,49 @@ def _cleaned(value: Any) -> Any:
     return value
 
 
-@functools.cache
-def attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
+class DeclaredAttributes:
+    """Attributes declared as data rather than by a model: an extension schema or one of its complex
+    attributes (``scim.models.extension_schema``). ``attribute``/``attributes`` read them like a model's."""
+
+    def __init__(self, by_name: dict[str, AttributeInfo]):
+        self.by_name = by_name  # lower-cased SCIM name -> attribute
+
+    def lookup(self, name: str) -> AttributeInfo | None:
+        return self.by_name.get(name.lower())
+
+
+class UndeclaredExtension(DeclaredAttributes):
+    """The attributes of an extension no schema declares, kept under the ``keep`` policy
+    (docs/extensions.md): any name is a single-valued, case-insensitive string attribute for
+    filters, sorting and selection."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def lookup(self, name: str) -> AttributeInfo | None:
+        if not ATTRIBUTE_NAME.fullmatch(name):
+            return None
+        return AttributeInfo(name, name, False, None, DEFAULT_CHARACTERISTICS)
+
+
+UNDECLARED = UndeclaredExtension()
+# Where attributes are described: a pydantic model (core schemas, the enterprise extension) or declared data.
+AttributeSource = type[ScimObject] | DeclaredAttributes
+
+
+def attributes(model: AttributeSource) -> dict[str, AttributeInfo]:
     """Every attribute of ``model``, keyed by its lower-cased SCIM name."""
+    if isinstance(model, DeclaredAttributes):
+        return model.by_name
+    return _model_attributes(model)
+
+
+@functools.cache
+def _model_attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
     found: dict[str, AttributeInfo] = {}
     hints = typing.get_type_hints(model, include_extras=True)
     for field_name, field in model.model_fields.items():
-        annotation = _strip_optional(_strip_annotated(hints[field_name]))
+        annotation = _strip_annotated(_strip_optional(_strip_annotated(hints[field_name])))
         multi_valued = typing.get_origin(annotation) is list
         element = typing.get_args(annotation)[0] if multi_valued else annotation
         complex_type = element if isinstance(element, type) and issubclass(element, ScimObject) else None
@@ -106,9 +155,11 @@ def attributes(model: type[ScimObject]) -> dict[str, AttributeInfo]:
     return found
 
 
-def attribute(model: type[ScimObject], name: str) -> AttributeInfo | None:
+def attribute(model: AttributeSource, name: str) -> AttributeInfo | None:
     """The attribute of ``model`` called ``name`` in any letter case, or None."""
-    return attributes(model).get(name.lower())
+    if isinstance(model, DeclaredAttributes):
+        return model.lookup(name)
+    return _model_attributes(model).get(name.lower())
 
 
 def key_in_any_case(mapping: Mapping[Any, Any], name: str) -> str | None:
@@ -120,6 +171,22 @@ def key_in_any_case(mapping: Mapping[Any, Any], name: str) -> str | None:
         return name
     folded = name.lower()
     return next((key for key in mapping if isinstance(key, str) and key.lower() == folded), None)
+
+
+def key_repeated_in_any_case(mapping: Mapping[Any, Any]) -> str | None:
+    """A key of ``mapping`` equal to an earlier one but for letter case, or None.
+
+    Such a body is ambiguous (RFC 7643 section 2.1: names are case-insensitive), so it is refused
+    rather than letting one of the values silently win.
+    """
+    seen: set[str] = set()
+    for key in mapping:  # keys only: a dict cannot hold one key twice
+        if isinstance(key, str):
+            folded = key.lower()
+            if folded in seen:
+                return key
+            seen.add(folded)
+    return None
 
 
 @typing.overload

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from scim.models import tolerances
 from scim.models.base import Scim, ScimObject
 
 
@@ -15,7 +16,7 @@ class MultiValued(ScimObject):
     value: str | None = None
     display: str | None = None
     type: str | None = None
-    primary: bool | None = None
+    primary: tolerances.Boolean | None = None
 
 
 class Reference(ScimObject):

@@ -15,6 +15,12 @@ ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
+class ProtocolMessage(ScimObject):
+    """A request message (RFC 7644 section 3.1): it lists the schema it follows."""
+
+    schemas: list[str]
+
+
 class PatchOperation(ScimObject):
     """One operation of a PATCH request (RFC 7644 section 3.5.2); ``op`` in any letter case."""
 
@@ -28,17 +34,15 @@ class PatchOperation(ScimObject):
         return tolerances.operation_name(value)
 
 
-class PatchRequest(ScimObject):
+class PatchRequest(ProtocolMessage):
     """A PATCH request body (RFC 7644 section 3.5.2)."""
 
-    schemas: list[str]
     operations: list[PatchOperation] = Field(alias="Operations", min_length=1)
 
 
-class SearchRequest(ScimObject):
+class SearchRequest(ProtocolMessage):
     """A query sent as ``POST .../.search`` (RFC 7644 section 3.4.3), with RFC 9865's ``cursor``."""
 
-    schemas: list[str]
     attributes: list[str] | None = None
     excludedAttributes: list[str] | None = None
     filter: str | None = None
@@ -47,3 +51,7 @@ class SearchRequest(ScimObject):
     startIndex: int | None = None
     count: int | None = None
     cursor: str | None = None
+
+
+BULK_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+BULK_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"

@@ -27,6 +27,29 @@ class Name(ScimObject):
     honorificSuffix: str | None = None
 
 
+# The ``type`` sub-attributes carry the canonical values RFC 7643 section 4.1.2 gives them.
+
+
+class Email(MultiValued):
+    """RFC 7643 section 4.1.2 ``emails``."""
+
+    type: Annotated[str | None, Scim(canonical_values=("work", "home", "other"))] = None
+
+
+class PhoneNumber(MultiValued):
+    """RFC 7643 section 4.1.2 ``phoneNumbers``."""
+
+    type: Annotated[str | None, Scim(canonical_values=("work", "home", "mobile", "fax", "pager", "other"))] = None
+
+
+class InstantMessaging(MultiValued):
+    """RFC 7643 section 4.1.2 ``ims``."""
+
+    type: Annotated[
+        str | None, Scim(canonical_values=("aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"))
+    ] = None
+
+
 class Address(ScimObject):
     """RFC 7643 section 4.1.2 ``addresses``."""
 
@@ -36,8 +59,8 @@ class Address(ScimObject):
     region: str | None = None
     postalCode: str | None = None
     country: str | None = None
-    type: str | None = None
-    primary: bool | None = None
+    type: Annotated[str | None, Scim(canonical_values=("work", "home", "other"))] = None
+    primary: tolerances.Boolean | None = None
 
 
 class X509Certificate(MultiValued):
@@ -50,6 +73,7 @@ class Photo(MultiValued):
     """RFC 7643 section 4.1.2 ``photos``: the URL of an image."""
 
     value: Annotated[str | None, Scim(case_exact=True, type="reference", reference_types=("external",))] = None
+    type: Annotated[str | None, Scim(canonical_values=("photo", "thumbnail"))] = None
 
 
 class Manager(ScimObject):
@@ -96,10 +120,13 @@ class User(ScimObject):
     preferredLanguage: str | None = None
     locale: str | None = None
     timezone: str | None = None
-    active: bool | None = None
-    emails: list[MultiValued] | None = None
-    phoneNumbers: list[MultiValued] | None = None
-    ims: list[MultiValued] | None = None
+    active: tolerances.Boolean | None = None
+    # RFC 7643 section 4.1.1: writeOnly, returned never. Accepted on POST, PUT and PATCH and never
+    # stored (see ResourceService._validated); ServiceProviderConfig says changePassword false.
+    password: Annotated[str | None, Scim(mutability="writeOnly", returned="never")] = None
+    emails: list[Email] | None = None
+    phoneNumbers: list[PhoneNumber] | None = None
+    ims: list[InstantMessaging] | None = None
     photos: list[Photo] | None = None
     addresses: list[Address] | None = None
     groups: Annotated[list[Reference] | None, READ_ONLY] = None
@@ -108,6 +135,11 @@ class User(ScimObject):
     x509Certificates: list[X509Certificate] | None = None
     enterprise: Annotated[EnterpriseUser | None, Field(alias=ENTERPRISE_USER_SCHEMA)] = None
     meta: Annotated[Meta | None, READ_ONLY] = None
+
+    @field_validator("roles", "entitlements", mode="before")
+    @classmethod
+    def _roles_as_entra_sends_them(cls, value: Any) -> Any:
+        return [tolerances.role_value(item) for item in value] if isinstance(value, list) else value
 
     @field_validator("userName")
     @classmethod

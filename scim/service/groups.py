@@ -45,6 +45,10 @@ MEMBER_TYPES = ("User", "Group")
 # storage read and a third of a transaction's operations, so this bounds a request to well under a
 # minute; a 1 MiB body could otherwise name about 20,000. Clients send larger changes in batches.
 MAX_MEMBERS_PER_REQUEST = 5000
+# The most members a group's representation carries (400 tooMany beyond, reading at most this many
+# plus one): 10 storage pages and about 1.5 MB of JSON. Entra reads groups with
+# excludedAttributes=members, which reads no membership row at any size.
+MAX_MEMBERS_IN_RESPONSE = 10_000
 
 
 @dataclass(frozen=True)
@@ -187,9 +191,19 @@ class GroupService(ResourceService):
                 "$ref": f"{tenant_url}/{member.member_type}s/{member.member_id}",
                 "type": member.member_type,
             }
-            for member in self._repository.members(tenant, resource.id)
+            for member in self._members_to_render(tenant, resource.id)
         ]
         return {"members": members} if members else {}
+
+    def _members_to_render(self, tenant: str, group_id: str) -> list[Membership]:
+        """Every member, unless there are more than a response may carry: then 400 tooMany."""
+        members = self._repository.members(tenant, group_id, limit=MAX_MEMBERS_IN_RESPONSE + 1)
+        if len(members) > MAX_MEMBERS_IN_RESPONSE:
+            raise TooMany(
+                f"this group has more than {MAX_MEMBERS_IN_RESPONSE} members, more than one response carries; "
+                "read it with excludedAttributes=members"
+            )
+        return members
 
     # --- membership ---------------------------------------------------------------------------
 

@@ -11,14 +11,24 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from scim.errors import InvalidPath, InvalidValue, Mutability, NoTarget
+from scim.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
 from scim.models import tolerances
-from scim.models.base import AttributeInfo, ScimObject, attribute
+from scim.models.base import (
+    UNDECLARED,
+    AmbiguousAttribute,
+    AttributeInfo,
+    AttributeSource,
+    attribute,
+    key_in_any_case,
+    key_repeated_in_any_case,
+)
 from scim.models.messages import PatchOperation
 from scim.models.resource_types import ResourceType
 from scim.service.filters.evaluator import matches
 from scim.service.filters.parser import parse_patch_path
 from scim.service.filters.tree import AttrPath, equalities_of_conjunction
+
+ID = "id"
 
 
 @dataclass(frozen=True)
@@ -32,12 +42,25 @@ class Target:
 
 
 def apply_operations(
-    attributes: dict[str, Any], operations: list[PatchOperation], resource_type: ResourceType
+    attributes: dict[str, Any],
+    operations: list[PatchOperation],
+    resource_type: ResourceType,
+    resource_id: str | None = None,
 ) -> dict[str, Any]:
-    """The attributes after every operation, applied in order to a copy."""
+    """The attributes after every operation, applied in order to a copy.
+
+    ``resource_id`` is the resource's ``id``, so that an operation giving ``id`` its own value
+    (Okta's Group Push renames with ``{"id": <the group's id>, "displayName": ...}``) is a no-op.
+    """
     document = copy.deepcopy(attributes)
+    if resource_id is not None:
+        document[ID] = resource_id  # seen by the mutability check only; taken out below
     for operation in operations:
-        extension = resource_type.extension(operation.path) if operation.path else None
+        extension = (
+            _whole_extension(resource_type, operation.path, operation.op, operation.value, document)
+            if operation.path
+            else None
+        )
         if operation.path is not None and operation.path.strip().lower() == "schemas":
             continue  # the service derives ``schemas`` from the attributes present
         if operation.path is None:
@@ -46,6 +69,7 @@ def apply_operations(
             _apply_to_extension(document, operation.op, extension, operation.value)
         else:
             _apply_at(document, operation.op, _resolve(operation.path, resource_type), operation.value)
+    document.pop(ID, None)
     return document
 
 
@@ -55,8 +79,9 @@ def _apply_without_path(document: dict[str, Any], operation: PatchOperation, res
         raise NoTarget("remove requires a path")
     if not isinstance(operation.value, dict):
         raise InvalidValue(f"{operation.op} without a path requires an object value")
+    _refuse_case_variants(operation.value)
     for key, value in operation.value.items():
-        extension = resource_type.extension(key)
+        extension = _whole_extension(resource_type, key, operation.op, value, document)
         if key.lower() == "schemas":
             continue  # derived by the service, as above
         if extension is not None:
@@ -65,14 +90,36 @@ def _apply_without_path(document: dict[str, Any], operation: PatchOperation, res
             _apply_at(document, operation.op, _resolve(key, resource_type), value)
 
 
-def _apply_to_extension(document: dict[str, Any], op: str, extension: tuple[str, type[ScimObject]], value: Any) -> None:
+def _whole_extension(
+    resource_type: ResourceType, name: str, op: str, value: Any, document: dict[str, Any]
+) -> tuple[str, AttributeSource] | None:
+    """The extension ``name`` names as a whole, or None when it names an attribute (or nothing served).
+
+    An undeclared URN kept by policy is a whole extension when the resource carries it or the value
+    is an object of attributes; else (``urn:...:User:attribute`` with a simple value) an attribute.
+    """
+    found = resource_type.extension(name)
+    if found is not None or not resource_type.keeps_undeclared(name):
+        return found
+    if resource_type.extension(name.rpartition(":")[0]) is not None:
+        return None  # an attribute of a served extension
+    stored = key_in_any_case(document, name)
+    if stored is not None:
+        return stored, UNDECLARED
+    return (name, UNDECLARED) if op != "remove" and isinstance(value, dict) else None
+
+
+def _apply_to_extension(document: dict[str, Any], op: str, extension: tuple[str, AttributeSource], value: Any) -> None:
     """A whole extension object as the target: each of its keys is applied as a path."""
     urn, model = extension
     if op == "remove":
+        if value is not None:
+            raise InvalidValue(f"remove of '{urn}' takes no value")
         document.pop(urn, None)
         return
     if not isinstance(value, dict):
         raise InvalidValue(f"a value for '{urn}' must be an object")
+    _refuse_case_variants(value)
     for key, item in value.items():
         if key.lower() != "schemas":  # derived by the service
             _apply_at(document, op, _resolve_in(urn, model, key), item)
@@ -92,20 +139,15 @@ def _resolve(path: str, resource_type: ResourceType) -> Target:
     sub_info = _sub_attribute_of(info, sub_name, path) if sub_name is not None else None
     if parsed.value_filter is not None and not info.multi_valued:
         raise InvalidPath(f"'{info.name}' is not multi-valued; it takes no filter")
-    target = Target(container_key, info, parsed.value_filter, sub_info)
-    _check_mutable(target)
-    return target
+    return Target(container_key, info, parsed.value_filter, sub_info)
 
 
-def _resolve_in(urn: str, model: type[ScimObject], key: str) -> Target:
+def _resolve_in(urn: str, model: AttributeSource, key: str) -> Target:
     """A key of an extension object given in a no-path value (``{"urn...": {"department": ...}}``)."""
-    info = _attribute_of(model, key, key)
-    target = Target(urn, info)
-    _check_mutable(target)
-    return target
+    return Target(urn, _attribute_of(model, key, key))
 
 
-def _attribute_of(model: type[ScimObject], name: str, path: str) -> AttributeInfo:
+def _attribute_of(model: AttributeSource, name: str, path: str) -> AttributeInfo:
     info = attribute(model, name)
     if info is None:
         raise InvalidPath(f"no attribute '{name}' in path '{path}'")
@@ -118,14 +160,49 @@ def _sub_attribute_of(info: AttributeInfo, name: str, path: str) -> AttributeInf
     return _attribute_of(info.complex_type, name, path)
 
 
-def _check_mutable(target: Target) -> None:
-    for info in (target.attribute, target.sub_attribute):
-        if info is not None and info.characteristics.mutability in ("readOnly", "immutable"):
-            raise Mutability(f"'{info.name}' is {info.characteristics.mutability}")
+def _is_unchanged_fixed_value(document: dict[str, Any], op: str, target: Target, value: Any) -> bool:
+    """True when ``target`` is readOnly or immutable and the operation leaves it as it is; 400
+    mutability when it would change it (RFC 7643 section 7; RFC 7644 section 3.5.2: a value equal
+    to the current one may be ignored, which Okta's Group Push relies on)."""
+    fixed = [
+        info
+        for info in (target.attribute, target.sub_attribute)
+        if info is not None and info.characteristics.mutability in ("readOnly", "immutable")
+    ]
+    if not fixed:
+        return False
+    if op != "remove" and target.value_filter is None and _current_value(document, target) == value:
+        return True
+    raise Mutability(f"'{fixed[0].name}' is {fixed[0].characteristics.mutability}")
+
+
+def _current_value(document: dict[str, Any], target: Target) -> Any:
+    container: Any = document
+    if target.container_key is not None:
+        container = document.get(key_in_any_case(document, target.container_key) or target.container_key, {})
+    current = container.get(target.attribute.name) if isinstance(container, dict) else None
+    if target.sub_attribute is not None:
+        return current.get(target.sub_attribute.name) if isinstance(current, dict) else None
+    return current
+
+
+def _refuse_case_variants(value: dict[str, Any]) -> None:
+    repeated = key_repeated_in_any_case(value)
+    if repeated is not None:
+        raise InvalidSyntax(str(AmbiguousAttribute(repeated)))
 
 
 def _apply_at(document: dict[str, Any], op: str, target: Target, value: Any) -> None:
-    container = document if target.container_key is None else document.setdefault(target.container_key, {})
+    whole_multi_valued = target.attribute.multi_valued and target.value_filter is None and target.sub_attribute is None
+    if op == "remove" and value is not None and not whole_multi_valued:
+        # Only a whole multi-valued attribute says what a value means on remove (those values go).
+        raise InvalidValue(f"remove of '{target.attribute.name}' takes no value")
+    if _is_unchanged_fixed_value(document, op, target, value):
+        return
+    container_key = target.container_key
+    if container_key is not None:
+        container_key = key_in_any_case(document, container_key) or container_key
+    container = document if container_key is None else document.setdefault(container_key, {})
     name = target.attribute.name
     if target.attribute.multi_valued:
         _apply_multi_valued(container, op, target, value)
@@ -140,8 +217,8 @@ def _apply_at(document: dict[str, Any], op: str, target: Target, value: Any) -> 
         container[name].update(_canonical(value, target.attribute.complex_type))
     else:
         container[name] = _canonical(value, target.attribute.complex_type)
-    if target.container_key is not None and not container:
-        document.pop(target.container_key, None)
+    if container_key is not None and not container:
+        document.pop(container_key, None)
 
 
 def _apply_sub_attribute(
@@ -181,7 +258,7 @@ def _apply_multi_valued(container: dict[str, Any], op: str, target: Target, valu
         container.pop(name)
 
 
-def _whole_multi_valued(op: str, elements: list[Any], value: Any, element_type: type[ScimObject] | None) -> list[Any]:
+def _whole_multi_valued(op: str, elements: list[Any], value: Any, element_type: AttributeSource | None) -> list[Any]:
     """RFC 7644 section 3.5.2: add appends new values, replace swaps all, remove drops all or those given."""
     given = [_canonical(item, element_type) for item in (value if isinstance(value, list) else [value])]
     if op == "add":
@@ -249,7 +326,7 @@ def _element_value(element: Any) -> Any:
     return element.get("value") if isinstance(element, dict) else element
 
 
-def _canonical(value: Any, model: type[ScimObject] | None) -> Any:
+def _canonical(value: Any, model: AttributeSource | None) -> Any:
     """``value`` with the keys of complex values renamed to canonical attribute names."""
     if model is None:
         return value
@@ -257,6 +334,7 @@ def _canonical(value: Any, model: type[ScimObject] | None) -> Any:
         return [_canonical(item, model) for item in value]
     if not isinstance(value, dict):
         return value
+    _refuse_case_variants(value)
     renamed = {}
     for key, item in value.items():
         info = attribute(model, key) if isinstance(key, str) else None

@@ -73,6 +73,38 @@ class StorageUnavailable(Exception):
     """Storage could not be reached or throttled us past our retries."""
 
 
+@dataclass(frozen=True)
+class StoredSchema:
+    """A tenant's extension schema as stored: the resource type it extends and its JSON text."""
+
+    resource_type: str
+    document: str
+
+
+@dataclass(frozen=True)
+class TenantSchemas:
+    """Everything a tenant declares about extensions, read together (one request)."""
+
+    schemas: list[StoredSchema]
+    undeclared: str | None = None  # the policy for undeclared extension attributes; None: the default
+
+
+class SchemaRepository(Protocol):
+    """A tenant's extension schemas and policy, kept in the tenant's partition."""
+
+    def tenant_schemas(self, tenant: str) -> TenantSchemas:
+        """The tenant's schemas and policy: one range query, also when there are none."""
+
+    def put_schema(self, tenant: str, urn: str, schema: StoredSchema) -> None:
+        """Store (or replace) the schema called ``urn``."""
+
+    def delete_schema(self, tenant: str, urn: str) -> bool:
+        """Remove the schema called ``urn``; False when there was none."""
+
+    def set_undeclared_policy(self, tenant: str, policy: str) -> None:
+        """Store the tenant's policy for undeclared extension attributes."""
+
+
 class ResourceRepository(Protocol):
     """Resources of one tenant at a time, with their index entries kept in step atomically."""
 
@@ -122,8 +154,8 @@ class ResourceRepository(Protocol):
     def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
         """Whether the resource exists (reads its key only)."""
 
-    def members(self, tenant: str, group_id: str) -> list[Membership]:
-        """Every direct member of the group, paging through its membership rows."""
+    def members(self, tenant: str, group_id: str, limit: int | None = None) -> list[Membership]:
+        """Every direct member of the group (the first ``limit`` when given), paging through its membership rows."""
 
     def groups_of(self, tenant: str, member_id: str) -> list[str]:
         """Ids of the groups ``member_id`` is a direct member of."""

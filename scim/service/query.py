@@ -37,7 +37,7 @@ from scim.service import attribute_paths
 from scim.service.cursors import CursorCodec, invalid_cursor
 from scim.service.filters.evaluator import matches, value_at
 from scim.service.filters.parser import parse_filter, parse_patch_path
-from scim.service.filters.tree import And, AttrPath, Comparison, Node, Or
+from scim.service.filters.tree import And, AttrPath, Comparison, Node, Or, ValuePath
 from scim.service.ports import IndexEntry, ResourceRepository, StoredResource
 from scim.service.representation import resource_json
 
@@ -45,6 +45,9 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 200  # ServiceProviderConfig filter.maxResults
 # The most resources one request may read to evaluate a filter that no index answers.
 MAX_SCAN_RESOURCES = 100_000
+# The most resources one indexed ``eq`` (a non-unique one: externalId) may name: each is a point
+# read, so this bounds such a request to 1,000 reads (its index rows cost 1 request per 1,000).
+MAX_INDEX_MATCHES = 1_000
 SCAN_PAGE_SIZE = 1000  # the most Table Storage returns per request
 SORT_SUPPORTED = True
 CURSOR_SUPPORTED = True
@@ -93,17 +96,30 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class MemberLookup:
+    """Ids of the groups ``member_id`` is a direct member of: one range read of its membership rows."""
+
+    member_id: str
+
+    @property
+    def rank(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
 class Union:
     """Ids from several lookups (an ``or`` of indexed equalities)."""
 
-    parts: tuple[Lookup | Union, ...]
+    parts: tuple[Lookup | MemberLookup | Union, ...]
 
     @property
     def rank(self) -> int:
         return 1 + sum(part.rank for part in self.parts)
 
 
-Plan = Lookup | Union
+Plan = Lookup | MemberLookup | Union
+# For a filter on members: the groups each member it names is directly in (read once per query).
+Memberships = dict[str, frozenset[str]]
 
 
 class ResourceQuery:
@@ -124,9 +140,12 @@ class ResourceQuery:
         self._is_id = is_id  # whether a string can be an id (anything else is never read)
 
     def page(self, tenant: str, request: ListRequest) -> Page:
-        tree = self.parse_filter(request.filter)
+        return self.page_of(tenant, self.parse_filter(request.filter), request)
+
+    def page_of(self, tenant: str, tree: Node | None, request: ListRequest) -> Page:
+        """``request``'s page of the resources matching ``tree`` (its ``filter`` is not read)."""
         sort = self._sort(request.sort_by, request.sort_order)
-        size = min(max(request.count if request.count is not None else DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE)
+        size = page_size(request)
         if request.cursor is None:
             return self._index_page(tenant, tree, sort, max(request.start_index or 1, 1), size)
         if request.start_index is not None:
@@ -145,6 +164,26 @@ class ResourceQuery:
         attribute_paths.check_filter(self._type, tree)
         return tree
 
+    def ranked(
+        self, tenant: str, tree: Node | None, sort_by: str, sort_order: str | None, keep: int
+    ) -> tuple[int, list[tuple[tuple[Any, ...], StoredResource]]]:
+        """How many resources match ``tree``, and the first ``keep`` in sort order with their sort
+        keys, which compare across resource types (a search from the root, RFC 7644 section 3.4.3).
+        A type without the ``sortBy`` attribute sorts all its resources as having no value."""
+        try:
+            parsed = parse_patch_path(sort_by.strip()).path
+        except InvalidPath:
+            parsed = None
+        sort: Sort | None
+        if parsed is not None and attribute_paths.resolve(self._type, parsed) is None:
+            sort = Sort(parsed, (sort_order or "").strip().lower() == "descending")
+        else:
+            sort = self._sort(sort_by, sort_order)
+        if sort is None:
+            raise InvalidValue("sortBy names no attribute")
+        total, best = self._sorted(tenant, tree, sort, keep)
+        return total, [(self._sort_key(sort, resource), resource) for resource in best]
+
     # --- paging -------------------------------------------------------------------------------
 
     def _index_page(self, tenant: str, tree: Node | None, sort: Sort | None, start: int, size: int) -> Page:
@@ -154,7 +193,7 @@ class ResourceQuery:
         if tree is None:
             ids = self._repository.list_ids(tenant, self._type.name)
             first = ids[start - 1] if start <= len(ids) else None
-            resources = self._repository.list_from(tenant, self._type.name, first, size) if first else []
+            resources = self._repository.list_from(tenant, self._type.name, first, size) if first and size else []
             return Page(len(ids), start, resources, consecutive=True)
         total, window = _counted_window(self._matches(tenant, tree), start - 1, size)
         return Page(total, start, window)
@@ -188,12 +227,22 @@ class ResourceQuery:
     def _matches(self, tenant: str, tree: Node | None, after: str | None = None) -> Iterator[StoredResource]:
         """Resources satisfying ``tree`` (all when None) whose id comes after ``after``, in id order."""
         plan = self._plan(tree) if tree is not None else None
+        memberships = self._memberships(tenant, tree) if tree is not None else {}
         if plan is not None:
-            ids = sorted(i for i in self._ids(tenant, plan) if after is None or i > after)
+            ids = sorted(i for i in self._ids(tenant, plan, memberships) if after is None or i > after)
             found: Iterable[StoredResource | None] = (self._repository.get(tenant, self._type.name, i) for i in ids)
         else:
             found = self._scan(tenant, after)
-        return (r for r in found if r is not None and (tree is None or self._satisfies(tree, r)))
+        return (r for r in found if r is not None and (tree is None or self._satisfies(tree, r, memberships)))
+
+    def _memberships(self, tenant: str, tree: Node) -> Memberships:
+        """The groups of each member the filter names (``attribute_paths.member_equality``)."""
+        named = {attribute_paths.member_equality(self._type, term) for term in attribute_paths.terms(tree)}
+        return {
+            member_id: frozenset(self._repository.groups_of(tenant, member_id) if self._is_id(member_id) else ())
+            for member_id in named
+            if member_id is not None
+        }
 
     def _scan(self, tenant: str, after: str | None) -> Iterator[StoredResource]:
         examined = 0
@@ -218,29 +267,49 @@ class ResourceQuery:
         if isinstance(node, Or):
             left, right = self._plan(node.left), self._plan(node.right)
             return Union((left, right)) if left is not None and right is not None else None
-        indexed = {attribute.lower(): attribute for attribute in ("id", *self._type.indexed)}
-        if (
-            isinstance(node, Comparison)
-            and node.operator == "eq"
-            and node.path.sub_attribute is None
-            and node.path.attribute.lower() in indexed
-            and attribute_paths.model_of(self._type, node.path.schema) is self._type.model
-        ):
-            return Lookup(indexed[node.path.attribute.lower()], node.value)
+        if isinstance(node, Comparison | ValuePath):
+            member_id = attribute_paths.member_equality(self._type, node)
+            if member_id is not None:
+                return MemberLookup(member_id)
+        if isinstance(node, Comparison) and node.operator == "eq" and node.path.sub_attribute is None:
+            name = self._indexed_name(node.path)
+            if name is not None:
+                return Lookup(name, node.value)
         return None
 
-    def _ids(self, tenant: str, plan: Plan) -> set[str]:
+    def _indexed_name(self, path: AttrPath) -> str | None:
+        """The indexed attribute ``path`` names, as ``indexed`` spells it (``id``, ``userName``, or an
+        extension attribute's full path); None when it names no indexed attribute."""
+        located = self._type.schema_model(path.schema)
+        if located is None:
+            return None
+        container, _ = located
+        wanted = path.attribute.lower() if container is None else f"{container}:{path.attribute}".lower()
+        return next((name for name in ("id", *self._type.indexed) if name.lower() == wanted), None)
+
+    def _ids(self, tenant: str, plan: Plan, memberships: Memberships) -> set[str]:
         if isinstance(plan, Union):
-            return set().union(*(self._ids(tenant, part) for part in plan.parts))
+            return set().union(*(self._ids(tenant, part, memberships) for part in plan.parts))
+        if isinstance(plan, MemberLookup):
+            return set(memberships[plan.member_id])
         if not isinstance(plan.value, str):
             return set()  # an indexed attribute is a string: nothing equals another type
         if plan.attribute == "id":
             return {plan.value} if self._is_id(plan.value) else set()
         entry = self._index_entry(plan.attribute, plan.value)
-        return set(self._repository.find_ids(tenant, self._type.name, plan.attribute, entry.value, unique=entry.unique))
+        ids = set(self._repository.find_ids(tenant, self._type.name, plan.attribute, entry.value, unique=entry.unique))
+        if len(ids) > MAX_INDEX_MATCHES:  # checked before any of them is read
+            raise TooMany(
+                f"more than {MAX_INDEX_MATCHES} {self._type.name}s share this {plan.attribute}; narrow the filter"
+            )
+        return ids
 
-    def _satisfies(self, tree: Node, resource: StoredResource) -> bool:
-        return matches(tree, self._document(resource), case_exact=self._case_exact)
+    def _satisfies(self, tree: Node, resource: StoredResource, memberships: Memberships) -> bool:
+        document = self._document(resource)
+        if memberships:  # the members the filter asks about, as far as this resource has them
+            members = [{"value": member} for member, groups in memberships.items() if resource.id in groups]
+            document = {**document, attribute_paths.MEMBERS: members}
+        return matches(tree, document, case_exact=self._case_exact)
 
     def _case_exact(self, path: AttrPath) -> bool:
         return attribute_paths.is_case_exact(self._type, path)
@@ -300,6 +369,11 @@ class ResourceQuery:
             return (1, 0, "", resource.id)
         kind = 0 if isinstance(value, bool) else 1 if isinstance(value, int | float) else 2
         return (0, kind, value, resource.id)
+
+
+def page_size(request: ListRequest) -> int:
+    """``count`` within 0 and ``MAX_PAGE_SIZE``; ``DEFAULT_PAGE_SIZE`` when not given (RFC 7644 section 3.4.2.4)."""
+    return min(max(request.count if request.count is not None else DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE)
 
 
 def _sort_value(document: dict[str, Any], path: AttrPath) -> Any:

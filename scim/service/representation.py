@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scim.models.resource_types import ResourceType
+from scim.models.resource_types import ResourceType, is_extension_urn
 from scim.service.ports import StoredResource
 
 
@@ -20,7 +20,8 @@ def resource_json(
     ``meta.location`` only when ``location`` is given: it depends on the URL a request came by, so
     filters and ``sortBy`` never see it.
     """
-    extensions = [urn for urn in resource_type.extensions if urn in resource.attributes]
+    # Every extension the resource carries, declared or kept undeclared (stored under its URN).
+    extensions = [key for key in resource.attributes if is_extension_urn(key)]
     meta = {"resourceType": resource_type.name, "created": resource.created, "lastModified": resource.last_modified}
     if location is not None:
         meta["location"] = location

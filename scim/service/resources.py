@@ -7,6 +7,7 @@ and attribute selection. ``UserService`` and ``GroupService`` add what is partic
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import re
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -30,17 +31,20 @@ from scim.errors import (
     TooMany,
     Uniqueness,
 )
-from scim.models.base import ScimObject, attributes, value_in_any_case
+from scim.models.base import AmbiguousAttribute, ScimObject, attributes, value_in_any_case
 from scim.models.messages import (
     PATCH_OP_SCHEMA,
     SEARCH_REQUEST_SCHEMA,
     PatchOperation,
     PatchRequest,
+    ProtocolMessage,
     SearchRequest,
 )
 from scim.models.resource_types import ResourceType
-from scim.service import journal
+from scim.service import attribute_paths, journal
 from scim.service.cursors import CursorCodec
+from scim.service.filters.parser import parse_patch_path
+from scim.service.filters.tree import AttrPath, Node
 from scim.service.patch import apply_operations
 from scim.service.ports import (
     IndexEntry,
@@ -64,10 +68,13 @@ from scim.service.query import (  # noqa: F401 (re-exported: what ServiceProvide
 from scim.service.representation import resource_json
 from scim.service.selection import Selection
 
+if TYPE_CHECKING:
+    from scim.service.extension_catalog import ExtensionCatalog
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Model = TypeVar("Model", bound=ScimObject)
-Message = TypeVar("Message", PatchRequest, SearchRequest)  # the protocol messages a request body may be
+Message = TypeVar("Message", bound=ProtocolMessage)  # a protocol message a request body may be (RFC 7644 section 3.1)
 
 EVERYTHING = Selection()  # every attribute returned by default
 ETAG_SUPPORTED = True  # ETag and meta.version on every resource; If-Match (412), If-None-Match (304)
@@ -81,7 +88,7 @@ MAX_RETRY_PAUSE_SECONDS = 0.5
 # changed attribute, and members as one operation with many values, so a few dozen at most.
 MAX_PATCH_OPERATIONS = 1000
 SERVER_ATTRIBUTES = frozenset({"schemas", "id", "meta", "groups"})
-ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,7 @@ def new_resource_id() -> str:
 
 def is_resource_id(value: str) -> bool:
     """Ids are server-assigned UUIDs; anything else names no resource (and never reaches storage)."""
-    return bool(ID_PATTERN.match(value))
+    return ID_PATTERN.fullmatch(value) is not None  # fullmatch: "$" would let "<id>\n" through
 
 
 class ResourceService:
@@ -116,32 +123,35 @@ class ResourceService:
         *,
         clock: Callable[[], str] = utc_now,
         new_id: Callable[[], str] = new_resource_id,
+        extensions: ExtensionCatalog | None = None,
     ):
         self._repository = repository
         self._clock = clock
         self._new_id = new_id
-        self._queries = ResourceQuery(
-            repository,
-            self.resource_type,
-            lambda name, value: self._indexes({name: value})[0],
-            CursorCodec(lambda: repository.secret("cursor")),
-            is_resource_id,
-        )
+        self._extensions = extensions
+        self._cursors = CursorCodec(lambda: repository.secret("cursor"))
 
     @property
     def name(self) -> str:
         return self.resource_type.name
 
+    def type_for(self, tenant: str) -> ResourceType:
+        """The resource type as ``tenant`` has it: with its extension schemas and undeclared-attribute policy."""
+        if self._extensions is None:
+            return self.resource_type
+        return self._extensions.resource_type(tenant, self.resource_type)
+
     # --- operations ---------------------------------------------------------------------------
 
     def create(self, tenant: str, body: Any) -> StoredResource:
         """RFC 7644 section 3.3: a new resource; ``id`` and ``meta`` in the body are ignored."""
-        attributes = self._validated(body)
+        resource_type = self.type_for(tenant)
+        attributes = self._validated(body, resource_type)
         now = self._clock()
         resource = StoredResource(self.name, self._new_id(), attributes, now, now, new=True)
         with _write_outcomes():
             try:
-                return self._repository.insert(tenant, resource, self._indexes(attributes))
+                return self._repository.insert(tenant, resource, _indexes(resource_type, attributes))
             except StorageUnavailable:
                 # The insert may have happened with its answer lost: undone, the client's retry
                 # creates the resource instead of finding its unique value taken (409).
@@ -167,12 +177,33 @@ class ResourceService:
 
     def find(self, tenant: str, request: ListRequest) -> Page:
         """RFC 7644 sections 3.4.2 and 3.4.3 with RFC 9865 cursors: see ``scim.service.query``."""
-        return self._queries.page(tenant, request)
+        return self._queries(tenant).page(tenant, request)
+
+    def find_matching(self, tenant: str, tree: Node | None, request: ListRequest) -> Page:
+        """``find`` with a filter already parsed (and checked) by the caller: a search from the root."""
+        return self._queries(tenant).page_of(tenant, tree, request)
+
+    def ranked(
+        self, tenant: str, tree: Node | None, sort_by: str, sort_order: str | None, keep: int
+    ) -> tuple[int, list[tuple[tuple[Any, ...], StoredResource]]]:
+        """See ``ResourceQuery.ranked``."""
+        return self._queries(tenant).ranked(tenant, tree, sort_by, sort_order, keep)
+
+    def _queries(self, tenant: str) -> ResourceQuery:
+        """The queries over ``tenant``'s resources, with its extension attributes (``type_for``)."""
+        resource_type = self.type_for(tenant)
+        return ResourceQuery(
+            self._repository,
+            resource_type,
+            lambda name, value: _index_entry(resource_type, name, value),
+            self._cursors,
+            is_resource_id,
+        )
 
     @staticmethod
     def search_request(body: Any) -> tuple[ListRequest, Selection]:
         """The query and selection of a ``POST .search`` body; 400 invalidSyntax unless a SearchRequest."""
-        search = _message(SearchRequest, SEARCH_REQUEST_SCHEMA, body)
+        search = protocol_message(SearchRequest, SEARCH_REQUEST_SCHEMA, body)
         query = ListRequest(
             search.filter, search.startIndex, search.count, search.cursor, search.sortBy, search.sortOrder
         )
@@ -180,8 +211,13 @@ class ResourceService:
 
     def replace(self, tenant: str, resource_id: str, body: Any, if_match: str | None = None) -> StoredResource:
         """RFC 7644 section 3.5.1: every writable attribute is replaced by the body's."""
-        attributes = self._validated(body)
-        return self._modify(tenant, resource_id, if_match, lambda current: attributes, event="put")
+        resource_type = self.type_for(tenant)
+        self._validated(body, resource_type)  # 400 before anything is read
+
+        def replaced(current: StoredResource) -> dict[str, Any]:
+            return self._validated(body, resource_type, current.attributes)
+
+        return self._modify(tenant, resource_id, if_match, replaced, event="put")
 
     def patch(
         self,
@@ -213,7 +249,7 @@ class ResourceService:
                 if is_resource_id(resource_id) and self._repository.finish_deletion(tenant, self.name, resource_id):
                     return
                 raise
-            self._repository.delete(tenant, current, self._indexes(current.attributes))
+            self._repository.delete(tenant, current, _indexes(self.type_for(tenant), current.attributes))
 
         redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
 
@@ -222,7 +258,7 @@ class ResourceService:
     ) -> dict[str, Any]:
         """The SCIM JSON of a stored resource (RFC 7643 section 3), as ``selection`` asks."""
         related = {} if resource.new else self._related(tenant, resource, tenant_url, selection)
-        return self._rendered(resource, tenant_url, selection, related)
+        return self._rendered(tenant, resource, tenant_url, selection, related)
 
     def render_page(
         self, tenant: str, page: Page, tenant_url: str, selection: Selection = EVERYTHING
@@ -231,11 +267,12 @@ class ResourceService:
         return [self.render(tenant, resource, tenant_url, selection) for resource in page.resources]
 
     def _rendered(
-        self, resource: StoredResource, tenant_url: str, selection: Selection, related: dict[str, Any]
+        self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection, related: dict[str, Any]
     ) -> dict[str, Any]:
         location = self.location(tenant_url, resource.id)
-        body = resource_json(self.resource_type, resource, stored_apart=related, location=location)
-        return selection.apply(body, self.resource_type)
+        resource_type = self.type_for(tenant)
+        body = resource_json(resource_type, resource, stored_apart=related, location=location)
+        return selection.apply(body, resource_type)
 
     def location(self, tenant_url: str, resource_id: str) -> str:
         return f"{tenant_url}{self.resource_type.endpoint}/{resource_id}"
@@ -248,22 +285,50 @@ class ResourceService:
 
     def patch_operations(self, body: Any) -> list[PatchOperation]:
         """The operations of a PATCH body; 400 invalidSyntax when it is not a PatchOp message."""
-        request = _message(PatchRequest, PATCH_OP_SCHEMA, body)
+        request = protocol_message(PatchRequest, PATCH_OP_SCHEMA, body)
         if len(request.operations) > MAX_PATCH_OPERATIONS:
             raise TooMany(f"a PATCH may carry at most {MAX_PATCH_OPERATIONS} operations")
-        return request.operations
+        operations = []
+        for number, operation in enumerate(request.operations, start=1):
+            # RFC 7644 section 3.5.2.1 and 3.5.2.3: add and replace MUST carry a value; a missing
+            # one is not "clear it" (that is remove). An explicit null replacing a path is the one
+            # exception: null is unassigned (RFC 7643 section 2.5), so it clears the attribute, as
+            # Microsoft's gallery validation ("null update") expects; an added null adds nothing.
+            given = "value" in operation.model_fields_set
+            if operation.op == "replace" and given and operation.value is None and operation.path is not None:
+                operations.append(operation.model_copy(update={"op": "remove"}))
+                continue
+            if operation.op in ("add", "replace") and operation.value is None:
+                raise InvalidValue(f"operation {number} ({operation.op}) requires a value; use remove to clear")
+            operations.append(operation)
+        return operations
 
     def _patch_attributes(
         self, tenant: str, resource_id: str, operations: list[PatchOperation], if_match: str | None
     ) -> StoredResource:
+        resource_type = self.type_for(tenant)
+
         def patched(current: StoredResource) -> dict[str, Any]:
-            return self._validated(apply_operations(current.attributes, operations, self.resource_type))
+            document = apply_operations(current.attributes, operations, resource_type, current.id)
+            return self._validated(document, resource_type, current.attributes)
 
         return self._modify(tenant, resource_id, if_match, patched, event="patch")
 
-    def _validated(self, body: Any) -> dict[str, Any]:
-        """The writable attributes of a body, in canonical form; 400 when it is not valid."""
-        return self._model_of(body).to_dict(exclude=SERVER_ATTRIBUTES | self.resource_type.stored_apart)
+    def _validated(
+        self, body: Any, resource_type: ResourceType, current: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The writable attributes of a body, in canonical form; 400 when it is not valid.
+
+        Core attributes by the model, extension attributes by their schemas (``extension_values``);
+        ``current``: the stored attributes the body replaces. Attributes ``returned`` never (RFC 7643
+        section 7: a User's ``password``) are accepted and not stored: this service authenticates no
+        one, so it keeps no credential, not even a hash.
+        """
+        from scim.service.extension_values import extension_values  # writes only: not at cold start
+
+        excluded = SERVER_ATTRIBUTES | resource_type.stored_apart | never_returned(resource_type.model)
+        core = self._model_of(body).to_dict(exclude=excluded)
+        return {**core, **extension_values(body, resource_type, current)}
 
     def _model_of(self, body: Any) -> ScimObject:
         if not isinstance(body, dict):
@@ -294,6 +359,8 @@ class ResourceService:
 
         ``event`` (put or patch) and the attributes changed go to the write's journal row."""
 
+        resource_type = self.type_for(tenant)
+
         def attempt(_number: int) -> StoredResource:
             current = self._current(tenant, resource_id, if_match)
             attributes = change(current)
@@ -302,23 +369,46 @@ class ResourceService:
             updated = StoredResource(
                 current.resource_type, current.id, attributes, current.created, self._clock(), current.version
             )
-            old_indexes, new_indexes = self._indexes(current.attributes), self._indexes(attributes)
+            old_indexes, new_indexes = _indexes(resource_type, current.attributes), _indexes(resource_type, attributes)
             journal.note_change(event, current.attributes, attributes)
             with _write_outcomes():
                 return self._repository.replace(tenant, updated, old_indexes=old_indexes, new_indexes=new_indexes)
 
         return redo_on_lost_race(attempt, subject=self.name, if_match=if_match)
 
-    def _indexes(self, values: dict[str, Any]) -> list[IndexEntry]:
-        """Index entries of the indexed attributes: unique ones per ``uniqueness``, folded unless caseExact."""
-        entries = []
-        for name in self.resource_type.indexed:
-            value = values.get(name)
-            if isinstance(value, str):
-                characteristics = attributes(self.resource_type.model)[name.lower()].characteristics
-                normalized = value if characteristics.case_exact else value.lower()
-                entries.append(IndexEntry(name, normalized, unique=characteristics.uniqueness != "none"))
-        return entries
+
+def _indexes(resource_type: ResourceType, attributes: dict[str, Any]) -> list[IndexEntry]:
+    """Index entries of the indexed attributes that have a string value (``_index_entry``)."""
+    entries = []
+    for name in resource_type.indexed:
+        container, _, attribute_name = name.rpartition(":")
+        holder = attributes.get(container) if container else attributes
+        value = holder.get(attribute_name) if isinstance(holder, dict) else None
+        if isinstance(value, str):
+            entries.append(_index_entry(resource_type, name, value))
+    return entries
+
+
+@functools.lru_cache(maxsize=256)
+def _indexed_path(name: str) -> AttrPath:
+    """An indexed attribute's name as a path (parsed once per name and process)."""
+    return parse_patch_path(name).path
+
+
+def _index_entry(resource_type: ResourceType, name: str, value: str) -> IndexEntry:
+    """The index entry of an indexed attribute's value (``userName``, or an extension attribute's full
+    path): unique ones per ``uniqueness``, folded to lower case unless caseExact."""
+    info = attribute_paths.resolve(resource_type, _indexed_path(name))
+    characteristics = info.characteristics if info is not None else None
+    case_exact = characteristics is not None and characteristics.case_exact
+    unique = characteristics is not None and characteristics.uniqueness != "none"
+    return IndexEntry(name, value if case_exact else value.lower(), unique=unique)
+
+
+@functools.cache
+def never_returned(model: type[ScimObject]) -> frozenset[str]:
+    """Field names of ``model``'s attributes that are ``returned`` never."""
+    return frozenset(info.field_name for info in attributes(model).values() if info.characteristics.returned == "never")
 
 
 def redo_on_lost_race(write: Callable[[int], T], *, subject: str, if_match: str | None) -> T:
@@ -377,7 +467,7 @@ def _write_outcomes() -> Iterator[None]:
         raise PayloadTooLarge("the resource is too large to store") from None
 
 
-def _message(model: type[Message], schema: str, body: Any) -> Message:
+def protocol_message(model: type[Message], schema: str, body: Any) -> Message:
     """A protocol message (RFC 7644 section 3.1), which must list its schema; 400 invalidSyntax otherwise."""
     message = _parse(model, body, InvalidSyntax)
     if not any(given.lower() == schema.lower() for given in message.schemas):
@@ -389,7 +479,8 @@ def _parse(model: type[Model], body: Any, error: type[InvalidSyntax] | type[Inva
     try:
         return model.model_validate(body)
     except ValidationError as problem:
-        raise error(_describe(problem)) from None
+        ambiguous = any(isinstance(item.get("ctx", {}).get("error"), AmbiguousAttribute) for item in problem.errors())
+        raise (InvalidSyntax if ambiguous else error)(_describe(problem)) from None
 
 
 def _describe(problem: ValidationError) -> str:

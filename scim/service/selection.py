@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from scim.models.base import ScimObject, attribute
-from scim.models.resource_types import ResourceType
+from scim.models.base import UNDECLARED, AttributeSource, attribute
+from scim.models.resource_types import ResourceType, is_extension_urn
 from scim.service.filters.tree import CORE_SCHEMA_PREFIX
 
 # A selection tree: lower-cased name -> the selected sub-attributes, or None for the whole attribute.
@@ -56,7 +56,10 @@ class Selection:
 
     def apply(self, body: dict[str, Any], resource_type: ResourceType) -> dict[str, Any]:
         """``body`` (a resource's full JSON) reduced to what is selected; ``schemas`` follows."""
-        extensions = {urn.lower(): model for urn, model in resource_type.extensions.items()}
+        extensions: dict[str, AttributeSource] = {urn.lower(): model for urn, model in resource_type.extensions.items()}
+        extensions.update(
+            {key.lower(): UNDECLARED for key in body if key.lower() not in extensions and is_extension_urn(key)}
+        )
         included = _tree(self.attributes, resource_type) if self.attributes is not None else None
         selected = _select(body, resource_type.model, included, _tree(self.excluded, resource_type), extensions)
         if isinstance(selected.get("schemas"), list):
@@ -91,13 +94,27 @@ def _parts(name: str, resource_type: ResourceType) -> list[str] | None:
             return [extension]
         if lowered.startswith(extension + ":"):
             return [extension, *lowered[len(extension) + 1 :].split(".")]
-    return None if lowered.startswith("urn:") else lowered.split(".")
+    if not lowered.startswith("urn:"):
+        return lowered.split(".")
+    return None
+
+
+def _alternatives(name: str, resource_type: ResourceType) -> list[list[str]]:
+    """The paths a name may select: one, or for an undeclared extension kept by policy, whose URN
+    alone does not tell, both the whole extension and an attribute of the URN before the last colon."""
+    parts = _parts(name, resource_type)
+    if parts is not None:
+        return [parts]
+    lowered = name.lower()
+    if resource_type.undeclared != "keep" or not is_extension_urn(lowered):
+        return []
+    urn, _, rest = lowered.rpartition(":")
+    return [[lowered], [urn, *rest.split(".")]]
 
 
 def _tree(names: Iterable[str], resource_type: ResourceType) -> Tree:
     tree: Tree = {}
-    for name in names:
-        parts = _parts(name, resource_type) or []
+    for parts in (alternative for name in names for alternative in _alternatives(name, resource_type)):
         node: Tree | None = tree
         for position, part in enumerate(parts):
             if node is None:
@@ -111,16 +128,16 @@ def _tree(names: Iterable[str], resource_type: ResourceType) -> Tree:
 
 def _select(
     value: dict[str, Any],
-    model: type[ScimObject],
+    model: AttributeSource,
     included: Tree | None,
     excluded: Tree,
-    extensions: dict[str, type[ScimObject]],
+    extensions: dict[str, AttributeSource],
 ) -> dict[str, Any]:
     """The keys of ``value`` to return; ``included`` None means the default set."""
     selected = {}
     for key, item in value.items():
         name = key.lower()
-        complex_type: type[ScimObject] | None
+        complex_type: AttributeSource | None
         if name in extensions:
             returned, complex_type = "default", extensions[name]
         else:
@@ -149,7 +166,7 @@ def _chosen(name: str, returned: str, included: Tree | None, excluded: Tree) -> 
     return name in included
 
 
-def _select_within(item: Any, model: type[ScimObject], included: Tree | None, excluded: Tree) -> Any:
+def _select_within(item: Any, model: AttributeSource, included: Tree | None, excluded: Tree) -> Any:
     """The sub-attributes of a complex value, or of each element of a multi-valued one."""
     if isinstance(item, dict):
         return _select(item, model, included, excluded, {})

@@ -25,7 +25,8 @@ class UserService(ResourceService):
             return super().render_page(tenant, page, tenant_url, selection)
         groups = self._repository.groups_of_members_between(tenant, users[0].id, users[-1].id)
         return [
-            self._rendered(user, tenant_url, selection, _groups(groups.get(user.id, []), tenant_url)) for user in users
+            self._rendered(tenant, user, tenant_url, selection, _groups(groups.get(user.id, []), tenant_url))
+            for user in users
         ]
 
     def _related(self, tenant: str, resource: StoredResource, tenant_url: str, selection: Selection) -> dict[str, Any]:

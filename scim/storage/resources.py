@@ -7,6 +7,9 @@ Row layout (PartitionKey is the tenant slug):
 - ``mem:<group id>:<member id>``: one direct member of a group (``MemberType``).
 - ``mof:<member id>:<group id>``: the same membership seen from the member.
 - ``del:<type>:<id>``: a delete whose membership cleanup has not finished yet.
+- ``sch:<urn>``: an extension schema the tenant declared (``ResourceType``, ``Json``);
+  ``sch:~policy``: the tenant's policy for undeclared extension attributes (``Undeclared``).
+  ``~`` sorts after every URN character, and one range query over ``sch:`` reads them all.
 
 One row outside every tenant: ``secret:<name>`` in partition ``_service`` (no tenant slug starts
 with ``_``), a random key shared by every instance of the service (the cursor key).
@@ -44,6 +47,8 @@ from scim.service.ports import (
     ResourceTooLarge,
     StorageUnavailable,
     StoredResource,
+    StoredSchema,
+    TenantSchemas,
     VersionConflict,
 )
 from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, name_digest, with_journal_row
@@ -63,6 +68,8 @@ CLEANUP_PAIRS_PER_TRANSACTION = (MAX_TRANSACTION_OPERATIONS - 1 - JOURNAL_ROWS_P
 RANGE_FILTER = "PartitionKey eq @tenant and RowKey ge @low and RowKey lt @high"
 AFTER_FILTER = "PartitionKey eq @tenant and RowKey gt @low and RowKey lt @high"
 SERVICE_PARTITION = "_service"
+SCHEMA_PREFIX = "sch:"
+POLICY_KEY = "sch:~policy"
 SECRET_BYTES = 32
 
 T = TypeVar("T")
@@ -179,9 +186,9 @@ class TableResourceRepository:
     def exists(self, tenant: str, resource_type: str, resource_id: str) -> bool:
         return self._row_exists(tenant, _resource_key(resource_type, resource_id))
 
-    def members(self, tenant: str, group_id: str) -> list[Membership]:
+    def members(self, tenant: str, group_id: str, limit: int | None = None) -> list[Membership]:
         prefix = f"mem:{group_id}:"
-        rows = self.query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey", "MemberType"])
+        rows = self.query_range(tenant, prefix, _after_prefix(prefix), select=["RowKey", "MemberType"], limit=limit)
         return [Membership(row["RowKey"][len(prefix) :], row["MemberType"]) for row in rows]
 
     def groups_of(self, tenant: str, member_id: str) -> list[str]:
@@ -267,6 +274,31 @@ class TableResourceRepository:
         low = prefix if after_id is None else _resource_key(resource_type, after_id)
         rows = self.query_range(tenant, low, _after_prefix(prefix), limit=limit, after=after_id is not None)
         return [_resource_from_entity(row) for row in rows]
+
+    def tenant_schemas(self, tenant: str) -> TenantSchemas:
+        rows = self.query_range(tenant, SCHEMA_PREFIX, _after_prefix(SCHEMA_PREFIX))
+        schemas = [StoredSchema(row["ResourceType"], row["Json"]) for row in rows if row["RowKey"] != POLICY_KEY]
+        policy = next((row.get("Undeclared") for row in rows if row["RowKey"] == POLICY_KEY), None)
+        return TenantSchemas(schemas, policy)
+
+    def put_schema(self, tenant: str, urn: str, schema: StoredSchema) -> None:
+        entity = {
+            "PartitionKey": tenant,
+            "RowKey": SCHEMA_PREFIX + urn,
+            "ResourceType": schema.resource_type,
+            "Json": schema.document,
+        }
+        self._call(lambda: self._table.upsert_entity(entity, mode=UpdateMode.REPLACE))
+
+    def delete_schema(self, tenant: str, urn: str) -> bool:
+        if not self._row_exists(tenant, SCHEMA_PREFIX + urn):
+            return False
+        self._call(lambda: self._table.delete_entity(tenant, SCHEMA_PREFIX + urn))
+        return True
+
+    def set_undeclared_policy(self, tenant: str, policy: str) -> None:
+        entity = {"PartitionKey": tenant, "RowKey": POLICY_KEY, "Undeclared": policy}
+        self._call(lambda: self._table.upsert_entity(entity, mode=UpdateMode.REPLACE))
 
     def secret(self, name: str) -> bytes:
         if name not in self._secrets:

@@ -63,12 +63,14 @@ def test_activity_by_resource_lists_only_that_resource(
 
 def test_create_event_reader_stores_a_credential_apart_from_the_token(capsys, tmp_path: Path):
     settings = tmp_path / "local.settings.json"
-    settings.write_text(json.dumps({"IsEncrypted": False, "Values": {"SCIM_TOKENS": json.dumps({"acme": "tok"})}}))
+    settings.write_text(
+        json.dumps({"IsEncrypted": False, "Values": {"SCIM_TOKENS": json.dumps({"acme": "acme-secret-token-0001"})}})
+    )
 
     assert cli.main(["--settings-file", str(settings), "create-event-reader", "acme"], environ={}) == 0
     printed = capsys.readouterr().out
     values = json.loads(settings.read_text())["Values"]
     record = SettingsTokenSource(values).credentials_for("acme")
 
-    assert record.current == "tok" and record.event_reader and record.event_reader in printed
+    assert record.current == "acme-secret-token-0001" and record.event_reader and record.event_reader in printed
     assert record.event_reader not in record.tokens

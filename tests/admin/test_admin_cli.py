@@ -20,7 +20,7 @@ ENTRA_TENANT = "11111111-2222-3333-4444-555555555555"
 @pytest.fixture
 def settings_file(tmp_path: Path) -> Path:
     path = tmp_path / "local.settings.json"
-    values = {"FUNCTIONS_WORKER_RUNTIME": "python", "SCIM_TOKENS": json.dumps({"local": "local-token"})}
+    values = {"FUNCTIONS_WORKER_RUNTIME": "python", "SCIM_TOKENS": json.dumps({"local": "local-token-0123456789"})}
     path.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
     return path
 
@@ -110,7 +110,7 @@ def test_create_tenant_keeps_the_other_tenants_and_settings(admin, settings_file
 
     values = json.loads(settings_file.read_text())["Values"]
     assert values["FUNCTIONS_WORKER_RUNTIME"] == "python"
-    assert is_accepted(settings_source(settings_file), "local", "local-token")
+    assert is_accepted(settings_source(settings_file), "local", "local-token-0123456789")
 
 
 def test_settings_file_stays_private(admin, settings_file):
@@ -146,7 +146,7 @@ def test_rotate_keeps_the_current_token_and_adds_the_next(admin, settings_file):
     next_token = printed(admin.run("rotate", "local"), "Next Secret Token")
 
     source = settings_source(settings_file)
-    assert is_accepted(source, "local", "local-token")
+    assert is_accepted(source, "local", "local-token-0123456789")
     assert is_accepted(source, "local", next_token)
 
 
@@ -156,7 +156,7 @@ def test_finish_rotation_leaves_only_the_next_token(admin, settings_file):
     admin.run("finish-rotation", "local")
 
     source = settings_source(settings_file)
-    assert not is_accepted(source, "local", "local-token")
+    assert not is_accepted(source, "local", "local-token-0123456789")
     assert is_accepted(source, "local", next_token)
 
 
@@ -177,7 +177,7 @@ def test_rotating_an_unknown_tenant_is_refused(admin):
 def test_revoke_leaves_no_token_accepted(admin, settings_file):
     admin.run("revoke", "local")
 
-    assert not is_accepted(settings_source(settings_file), "local", "local-token")
+    assert not is_accepted(settings_source(settings_file), "local", "local-token-0123456789")
 
 
 def test_revoked_tenant_can_be_created_again(admin, settings_file):
@@ -241,7 +241,7 @@ def test_rotation_in_key_vault_is_followed_by_the_key_vault_token_source(vault_a
 
 def test_list_in_key_vault_reads_no_secret_value(vault_admin, vault):
     vault_admin.run("create-tenant", "acme")
-    vault.put_record("other-tool", {"current": "x"})  # untagged: its record is read instead
+    vault.put_record("other-tool", {"current": "other-tool-token-0123456789"})  # untagged: its record is read instead
     vault.secrets["storage-key"] = vault.secrets["scim-tenant-acme"]
     vault.client.get_secret.reset_mock()
 
@@ -290,3 +290,117 @@ def test_managed_identity_option_uses_the_app_credential(monkeypatch):
 
 class FakeAzureCliCredential:
     """Stands in for azure.identity.AzureCliCredential, which would run `az` for a token."""
+
+
+# --- OAuth clients, federation and signing keys ----------------------------------------------
+
+
+def oauth_server(settings_file: Path):
+    from scim.auth.oauth import OAuthServer
+    from scim.auth.signing_keys import SettingsSigningKeys
+
+    values = json.loads(settings_file.read_text())["Values"]
+    return OAuthServer(SettingsTokenSource(values), SettingsSigningKeys(values))
+
+
+def client_token(settings_file: Path, client_id: str, secret: str) -> bool:
+    from scim.auth.oauth import OAuthError, TokenRequest
+
+    request = TokenRequest(grant_type="client_credentials", basic=(client_id, secret))
+    try:
+        oauth_server(settings_file).issue("acme", "http://127.0.0.1:7071/scim/acme/v2", request)
+    except OAuthError:
+        return False
+    return True
+
+
+def test_create_oauth_client_prints_a_client_the_token_endpoint_accepts(admin, settings_file):
+    output = admin.run("create-oauth-client", "acme")
+
+    assert printed(output, "Token Endpoint") == "http://127.0.0.1:7071/scim/acme/v2/oauth2/token"
+    assert client_token(settings_file, printed(output, "Client Identifier"), printed(output, "Client Secret"))
+
+
+def test_create_oauth_client_stores_no_secret(admin, settings_file):
+    secret = printed(admin.run("create-oauth-client", "acme"), "Client Secret")
+
+    assert secret not in settings_file.read_text()
+
+
+def test_create_oauth_client_writes_the_first_signing_key_only(admin, settings_file):
+    admin.run("create-oauth-client", "acme")
+    admin.run("create-oauth-client", "globex")
+
+    assert len(json.loads(json.loads(settings_file.read_text())["Values"]["SCIM_OAUTH_SIGNING_KEYS"])) == 1
+
+
+def test_added_secret_works_along_with_the_first_until_that_is_removed(admin, settings_file):
+    output = admin.run("create-oauth-client", "acme")
+    client_id, first = printed(output, "Client Identifier"), printed(output, "Client Secret")
+    second = printed(admin.run("add-client-secret", "acme", client_id), "Client Secret")
+    assert client_token(settings_file, client_id, first) and client_token(settings_file, client_id, second)
+
+    record = json.loads(json.loads(settings_file.read_text())["Values"]["SCIM_TOKENS"])["acme"]
+    first_id = record["oauthClients"][client_id][0]["id"]
+    admin.run("remove-client-secret", "acme", client_id, first_id)
+
+    assert not client_token(settings_file, client_id, first)
+    assert client_token(settings_file, client_id, second)
+
+
+def test_removing_the_last_secret_is_refused(admin, settings_file):
+    client_id = printed(admin.run("create-oauth-client", "acme"), "Client Identifier")
+    record = json.loads(json.loads(settings_file.read_text())["Values"]["SCIM_TOKENS"])["acme"]
+
+    assert admin("remove-client-secret", "acme", client_id, record["oauthClients"][client_id][0]["id"]) == 1
+
+
+def test_enable_federation_prints_the_client_identifier_and_keeps_no_secret(admin, settings_file):
+    output = admin.run(
+        "enable-federation", "acme", "--entra-tenant-id", ENTRA_TENANT, "--audience", "api://x", "--subject", "s"
+    )
+
+    record = json.loads(json.loads(settings_file.read_text())["Values"]["SCIM_TOKENS"])["acme"]
+    assert record["federation"] == {
+        "clientId": printed(output, "Client Identifier"),
+        "entraTenantId": ENTRA_TENANT,
+        "audience": "api://x",
+        "subject": "s",
+    }
+    assert "Client Secret" not in output
+
+
+def test_list_shows_what_each_tenant_accepts(admin):
+    admin.run("create-oauth-client", "acme")
+    admin.run("enable-federation", "acme", "--entra-tenant-id", ENTRA_TENANT, "--audience", "api://x")
+
+    assert "acme\toauth(1)+federation" in admin.run("list").splitlines()
+
+
+def test_token_lifetime_outside_60_to_360_minutes_is_refused(admin):
+    assert admin("create-oauth-client", "acme", "--token-lifetime-minutes", "10") == 1
+
+
+def test_rotate_signing_key_keeps_the_earlier_key(admin, settings_file):
+    admin.run("create-oauth-client", "acme")
+    admin.run("rotate-signing-key")
+
+    assert len(json.loads(json.loads(settings_file.read_text())["Values"]["SCIM_OAUTH_SIGNING_KEYS"])) == 2
+
+
+def test_key_vault_gets_the_first_signing_key_from_the_first_client_only(vault_admin, vault):
+    vault_admin.run("create-oauth-client", "acme")
+    first = vault.secrets["scim-oauth-signing-key"].value
+    vault_admin.run("create-oauth-client", "globex")
+
+    assert vault.secrets["scim-oauth-signing-key"].value == first
+
+
+def test_rotating_the_secret_token_keeps_the_oauth_clients(admin, settings_file):
+    admin.run("create-tenant", "acme")
+    output = admin.run("create-oauth-client", "acme")
+
+    admin.run("rotate", "acme")
+    admin.run("finish-rotation", "acme")
+
+    assert client_token(settings_file, printed(output, "Client Identifier"), printed(output, "Client Secret"))

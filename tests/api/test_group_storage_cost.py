@@ -23,7 +23,7 @@ from tests.support.storage import StorageRequests
 
 LARGE_GROUP_SIZE = 10_000
 PATCH_BATCH = 100
-TOKEN = "token-cost"
+TOKEN = "token-cost-0123456789"
 
 
 @dataclass

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import uuid
 
-import azure.functions as func
-
-import function_app
 from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import LIST_RESPONSE_SCHEMA, SEARCH_REQUEST_SCHEMA
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scim.service import query
 from tests.support.bodies import add_members, patch_body
-from tests.support.http import HOST, SEARCH, Client, assert_scim_error, json_of, new_user
+from tests.support.http import SEARCH, Client, assert_scim_error, json_of, new_user
 
 
 def new_users(users_api: Client, count: int, **attributes) -> list[str]:
@@ -202,18 +199,6 @@ def test_search_with_a_bad_filter_is_400_invalid_filter(users_api: Client):
 
 def test_search_needs_the_token(served, tenant: str):
     assert_scim_error(Client(tenant, None).call("POST", SEARCH, search_body()), 401)
-
-
-def test_search_at_the_root_is_501(served, tenant: str, tokens: dict[str, str]):
-    request = func.HttpRequest(
-        "POST",
-        f"{HOST}/scim/{tenant}/v2/.search",
-        headers={"Authorization": f"Bearer {tokens[tenant]}"},
-        route_params={"tenant": tenant},
-        body=b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}',
-    )
-
-    assert_scim_error(function_app.root_search(request), 501)
 
 
 # ETags (RFC 7644 section 3.14)

@@ -36,7 +36,7 @@ def requests_for_user_name_filter(
 
 def test_user_name_filter_costs_the_same_with_10_and_2000_users(served, users: UserService, tenant, request_counter):
     small, large = f"{tenant}-small", f"{tenant}-large"
-    tokens = {small: "token-small", large: "token-large"}
+    tokens = {small: "token-small-0123456789", large: "token-large-0123456789"}
     dependencies.override(
         dependencies.Dependencies(SettingsTokenSource({"SCIM_TOKENS": json.dumps(tokens)}), users, served.groups)
     )
@@ -44,10 +44,10 @@ def test_user_name_filter_costs_the_same_with_10_and_2000_users(served, users: U
     seed(users, large, 2000)
 
     small_cost, small_body = requests_for_user_name_filter(
-        small, "token-small", "user00007@example.com", request_counter
+        small, tokens[small], "user00007@example.com", request_counter
     )
     large_cost, large_body = requests_for_user_name_filter(
-        large, "token-large", "user01999@example.com", request_counter
+        large, tokens[large], "user01999@example.com", request_counter
     )
 
     assert small_body["totalResults"] == large_body["totalResults"] == 1

@@ -22,6 +22,8 @@ from tests.support.storage import StorageRequests
 
 HEADER = "X-Storage-Requests"
 
+TOKEN = "storage-request-token-0123456789"
+
 
 @pytest.fixture
 def counted_client(monkeypatch: pytest.MonkeyPatch, azurite: str, table_name: str, tenant: str) -> Iterator[Client]:
@@ -31,9 +33,9 @@ def counted_client(monkeypatch: pytest.MonkeyPatch, azurite: str, table_name: st
     monkeypatch.setenv("SCIM_TABLE_NAME", table_name)
     monkeypatch.delenv("SCIM_STORAGE_TABLE_ENDPOINT", raising=False)
     repository = TableResourceRepository(tables.table_client_from_settings())
-    tokens = SettingsTokenSource({"SCIM_TOKENS": json.dumps({tenant: "token"})})
+    tokens = SettingsTokenSource({"SCIM_TOKENS": json.dumps({tenant: TOKEN})})
     dependencies.override(dependencies.Dependencies(tokens, UserService(repository), GroupService(repository)))
-    yield Client(tenant, "token")
+    yield Client(tenant, TOKEN)
     dependencies.override(None)
 
 

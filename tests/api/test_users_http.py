@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 
@@ -239,3 +240,15 @@ def test_twenty_concurrent_posts_of_one_user_name_create_exactly_one_user(client
 
     assert sorted(map(outcome, responses), key=str) == [(201, None)] + [(409, "uniqueness")] * 19
     assert json_of(client.call("GET"))["totalResults"] == 1
+
+
+def test_location_is_built_from_the_configured_base_url_not_the_host_header(served, tenant: str, tokens):
+    dependencies.override(dataclasses.replace(served, base_url="https://scim.contoso.example/"))
+    client = Client(tenant, tokens[tenant])
+
+    response = client.call("POST", body={"schemas": [USER_SCHEMA], "userName": "located"})
+
+    user_id = json_of(response)["id"]
+    expected = f"https://scim.contoso.example/scim/{tenant}/v2/Users/{user_id}"
+    assert response.headers["Location"] == expected
+    assert json_of(response)["meta"]["location"] == expected

@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-LAZY_PACKAGES = ("azure.keyvault", "azure.identity", "jwt")
+LAZY_PACKAGES = (
+    "azure.keyvault",
+    "azure.identity",
+    "jwt",
+    "cryptography",
+    "scim.auth.oauth",
+    "scim.api.oauth_endpoint",
+)
 
 
 def test_importing_the_function_app_loads_no_key_vault_identity_or_jwt_module():

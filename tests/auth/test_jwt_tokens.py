@@ -2,80 +2,51 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from jwt.utils import base64url_encode
 
 from local_host.processes import free_port
 from scim.auth.jwt_tokens import NON_GALLERY_AUDIENCE, EntraTokenVerifier, entra_verifier
 from scim.auth.tokens import SettingsTokenSource
 from scim.errors import ServiceUnavailable
 from tests.support.auth_fakes import is_accepted
-
-ENTRA_TENANT = "11111111-2222-3333-4444-555555555555"
-OTHER_ENTRA_TENANT = "99999999-8888-7777-6666-555555555555"
-KEY_ID = "test-key-1"
+from tests.support.entra_fakes import (
+    ENTRA_TENANT,
+    KEY_ID,
+    OTHER_ENTRA_TENANT,
+    JwksServer,
+    hmac_with_public_key,
+    new_rsa_key,
+    serving_jwks,
+    unsigned,
+)
 
 
 @pytest.fixture(scope="module")
-def signing_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def signing_key():
+    return new_rsa_key()
 
 
 @pytest.fixture(scope="module")
-def other_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-class JwksServer:
-    """Serves one key set at ``/<entra tenant id>/discovery/keys`` on 127.0.0.1 and counts requests."""
-
-    def __init__(self, public_key) -> None:
-        key = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public_key))
-        body = json.dumps({"keys": [{**key, "kid": KEY_ID, "use": "sig", "alg": "RS256"}]}).encode()
-        self.requests = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url_template = f"http://127.0.0.1:{self.http.server_address[1]}/{{tenant_id}}/discovery/keys"
+def other_key():
+    return new_rsa_key()
 
 
 @pytest.fixture(scope="module")
 def jwks(signing_key) -> Iterator[JwksServer]:
-    server = JwksServer(signing_key.public_key())
-    thread = threading.Thread(target=server.http.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.http.shutdown()
-    server.http.server_close()
+    with serving_jwks(signing_key.public_key()) as server:
+        yield server
 
 
 @pytest.fixture
 def verifier(jwks: JwksServer) -> EntraTokenVerifier:
     """A new verifier, with nothing cached, and the server's request count reset."""
     jwks.requests = 0
+    jwks.body = jwks.key_set
     return EntraTokenVerifier(jwks.url_template, timeout_seconds=2)
 
 
@@ -126,25 +97,15 @@ def test_token_signed_with_another_key_is_unauthorized(other_key, verifier):
 
 
 def test_unsigned_token_is_unauthorized(signing_key, verifier):
-    claims = jwt.decode(entra_token(signing_key), options={"verify_signature": False})
-    unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": KEY_ID})
-
-    assert not accepted(unsigned, verifier)
+    assert not accepted(unsigned(entra_token(signing_key)), verifier)
 
 
 def test_token_signed_with_the_public_key_as_hmac_secret_is_unauthorized(signing_key, verifier):
-    # Algorithm confusion: HS256 keyed with the RSA public key, built by hand (PyJWT refuses to).
-    _, payload, _ = entra_token(signing_key).split(".")
-    header = base64url_encode(json.dumps({"alg": "HS256", "typ": "JWT", "kid": KEY_ID}).encode()).decode()
-    public_pem = signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    signature = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    forged = f"{header}.{payload}.{base64url_encode(signature).decode()}"
-
-    assert not accepted(forged, verifier)
+    assert not accepted(hmac_with_public_key(entra_token(signing_key), signing_key), verifier)
 
 
 def test_tenant_without_an_entra_tenant_id_never_checks_jwts(signing_key, verifier, jwks):
-    assert not accepted(entra_token(signing_key), verifier, record={"current": "secret-token"})
+    assert not accepted(entra_token(signing_key), verifier, record={"current": "secret-token-0123456789abcdef"})
     assert jwks.requests == 0
 
 
@@ -156,7 +117,11 @@ def test_signing_keys_are_fetched_once_for_many_tokens(signing_key, verifier, jw
 
 
 def test_secret_token_still_works_for_a_tenant_that_also_accepts_entra_tokens(verifier):
-    assert accepted("secret-token", verifier, record={"current": "secret-token", "entraTenantId": ENTRA_TENANT})
+    assert accepted(
+        "secret-token-0123456789abcdef",
+        verifier,
+        record={"current": "secret-token-0123456789abcdef", "entraTenantId": ENTRA_TENANT},
+    )
 
 
 def test_unreachable_signing_keys_are_service_unavailable(signing_key):
@@ -172,3 +137,31 @@ def test_jwks_url_and_audience_come_from_settings(signing_key, jwks):
 
     assert accepted(entra_token(signing_key, audience="gallery-app-id"), verifier)
     assert not accepted(entra_token(signing_key), verifier)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html><body>Service Unavailable</body></html>", b'{"keys": []}', b"[]", b'{"keys": [{"kty": "RSA"}]}', b""],
+    ids=["html", "empty-key-set", "not-an-object", "key-without-id", "empty-body"],
+)
+def test_a_key_set_that_cannot_be_used_is_service_unavailable_with_retry_after(signing_key, verifier, jwks, body):
+    jwks.body = body
+
+    with pytest.raises(ServiceUnavailable) as raised:
+        accepted(entra_token(signing_key), verifier)
+    assert raised.value.retry_after_seconds >= 1
+
+
+def test_a_failed_key_fetch_is_remembered_so_requests_do_not_wait_for_it_again(signing_key, verifier, jwks):
+    jwks.body = b"<html></html>"
+    for _ in range(5):
+        with pytest.raises(ServiceUnavailable):
+            accepted(entra_token(signing_key), verifier)
+
+    assert jwks.requests == 1
+
+
+def test_a_token_naming_an_unknown_key_id_is_unauthorized(signing_key, verifier):
+    token = jwt.encode({"iss": "x"}, signing_key, algorithm="RS256", headers={"kid": "no-such-key"})
+
+    assert not accepted(token, verifier)

@@ -19,7 +19,7 @@ CACHE = 300
 @pytest.fixture
 def vault(tenant: str) -> FakeVault:
     vault = FakeVault()
-    vault.put_record(tenant, {"current": "kv-token"})
+    vault.put_record(tenant, {"current": "kv-token-0123456789abcdef"})
     return vault
 
 
@@ -58,30 +58,30 @@ def test_key_vault_reads_per_thousand_requests_in_steady_state(
     served_from_key_vault, tenant, requests_per_second, key_vault_reads
 ):
     vault, clock = served_from_key_vault.vault, served_from_key_vault.clock
-    assert entra_test_connection(tenant, "kv-token").status_code == 200  # warm: the first read
+    assert entra_test_connection(tenant, "kv-token-0123456789abcdef").status_code == 200  # warm: the first read
     reads_before = vault.reads
 
     for _ in range(1_000):
         clock.advance(1 / requests_per_second)
-        assert entra_test_connection(tenant, "kv-token").status_code == 200
+        assert entra_test_connection(tenant, "kv-token-0123456789abcdef").status_code == 200
 
     assert vault.reads - reads_before == key_vault_reads
 
 
 def test_key_vault_outage_past_the_grace_period_is_503_with_retry_after(served_from_key_vault, vault, clock, tenant):
-    entra_test_connection(tenant, "kv-token")
+    entra_test_connection(tenant, "kv-token-0123456789abcdef")
     vault.failure = ServiceRequestError("connection refused")
     clock.advance(CACHE + 600)
 
-    response = entra_test_connection(tenant, "kv-token")
+    response = entra_test_connection(tenant, "kv-token-0123456789abcdef")
 
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) >= 1
 
 
 def test_key_vault_outage_within_the_grace_period_is_unnoticed(served_from_key_vault, vault, clock, tenant):
-    entra_test_connection(tenant, "kv-token")
+    entra_test_connection(tenant, "kv-token-0123456789abcdef")
     vault.failure = ServiceRequestError("connection refused")
     clock.advance(CACHE + 60)
 
-    assert entra_test_connection(tenant, "kv-token").status_code == 200
+    assert entra_test_connection(tenant, "kv-token-0123456789abcdef").status_code == 200

@@ -8,23 +8,25 @@ from scim.auth.records import InvalidRecord, TenantCredentials, secret_name, ten
 
 ENTRA_TENANT = "11111111-2222-3333-4444-555555555555"
 
+CURRENT, NEXT = "current-token-0123456789", "next-token-0123456789"
+
 
 def test_record_round_trips_through_its_json_form():
-    record = TenantCredentials("current-token", "next-token", ENTRA_TENANT)
+    record = TenantCredentials("current-token-0123456789", "next-token-0123456789", ENTRA_TENANT)
 
     assert TenantCredentials.from_json(record.to_json()) == record
 
 
 def test_json_form_leaves_out_what_is_absent():
-    assert TenantCredentials("current-token").to_json() == {"current": "current-token"}
+    assert TenantCredentials("current-token-0123456789").to_json() == {"current": "current-token-0123456789"}
 
 
 def test_bare_string_is_the_current_token():
-    assert TenantCredentials.from_json("current-token") == TenantCredentials("current-token")
+    assert TenantCredentials.from_json("current-token-0123456789") == TenantCredentials("current-token-0123456789")
 
 
 def test_list_holds_the_current_then_the_next_token():
-    assert TenantCredentials.from_json(["a", "b"]) == TenantCredentials("a", "b")
+    assert TenantCredentials.from_json([CURRENT, NEXT]) == TenantCredentials(CURRENT, NEXT)
 
 
 def test_empty_object_is_a_revoked_tenant_that_accepts_nothing():
@@ -97,3 +99,29 @@ def test_tenant_of_a_secret_reverses_the_naming_rule():
 def test_secrets_that_are_not_tenant_records_have_no_tenant():
     assert tenant_of_secret("storage-key") is None
     assert tenant_of_secret("scim-tenant-") is None
+
+
+@pytest.mark.parametrize("token", ["x", "short-token", "0123456789abcde"])
+def test_a_token_too_short_to_be_a_secret_is_refused(token: str):
+    with pytest.raises(InvalidRecord, match="at least 16 characters"):
+        TenantCredentials.from_json({"current": token})
+
+
+@pytest.mark.parametrize(
+    "token", ["<generated-on-first-run>", "<your-secret-token-here>", "changeme-changeme-changeme"]
+)
+def test_a_placeholder_token_is_refused(token: str):
+    with pytest.raises(InvalidRecord, match="placeholder"):
+        TenantCredentials.from_json(token)
+
+
+def test_a_token_with_characters_a_bearer_header_cannot_carry_is_refused():
+    with pytest.raises(InvalidRecord, match="characters"):
+        TenantCredentials.from_json({"current": "a token with spaces in it"})
+
+
+def test_a_record_nested_deeper_than_the_parser_allows_is_refused():
+    from scim.auth.records import parse_record_text
+
+    with pytest.raises(InvalidRecord):
+        parse_record_text("[" * 100_000 + "]" * 100_000)

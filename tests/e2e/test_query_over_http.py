@@ -9,6 +9,7 @@ from scim.models.user import USER_SCHEMA
 from tests.support.local_host import send
 
 SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
 def create_user(host, prefix: str) -> dict:
@@ -34,10 +35,10 @@ def test_get_on_search_path_is_a_user_that_does_not_exist(local_host_url):
     assert (status, body["status"]) == (404, "404")
 
 
-def test_post_search_at_the_root_is_501(local_host_url):
-    status, _, body = send(local_host_url, "POST", "/.search", {"schemas": [SEARCH_REQUEST_SCHEMA]})
+def test_post_search_at_the_root_answers_a_list_response(local_host_url):
+    status, _, body = send(local_host_url, "POST", "/.search", {"schemas": [SEARCH_REQUEST_SCHEMA], "count": 1})
 
-    assert (status, body["status"]) == (501, "501")
+    assert (status, body["schemas"], body["itemsPerPage"]) == (200, [LIST_RESPONSE_SCHEMA], 1)
 
 
 def test_cursor_walk_through_query_strings(local_host_url):

@@ -2,7 +2,8 @@
 
 It answers the commands scripts/deploy and scripts/deploy-steps run, from and into a JSON state
 file (``FAKE_AZ_STATE``): the login, Key Vault secrets, deleted secrets, role assignments,
-deployments, published packages, and every command line it was given. Like the real
+deployments, published packages, the permissions of each file a secret was read from, and every
+command line it was given. Like the real
 ``az keyvault secret set``, it prints the secret's value unless told ``--output none``, so a
 script that forgets it leaks in the test too.
 
@@ -159,9 +160,10 @@ def secret_list(args, state):
 
 def secret_set(args, state):
     vault, name = option(args, "--vault-name"), option(args, "--name")
+    if option(args, "--file"):
+        state["secret_file_modes"].append(Path(option(args, "--file")).stat().st_mode & 0o777)
     value = option(args, "--value") or Path(option(args, "--file")).read_text(encoding="utf-8")
     state["secrets"].setdefault(vault, {})[name] = value
-    state["secret_writes"] += 1
     emit(args, {"id": f"https://{vault}.vault.azure.net/secrets/{name}/1", "value": value})
 
 

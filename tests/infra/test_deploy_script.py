@@ -1,13 +1,15 @@
 """scripts/deploy and the azd hooks, run against a fake Azure CLI (fake_az.py, first on PATH).
 
-What matters: the first deployment creates the first tenant's token, a redeploy never changes it,
-no token is ever printed or passed on a command line, the published package is the app only, and
+What matters: the first deployment creates the first tenant's token and the first access-token
+signing key, a redeploy never changes either, no token or key is ever printed or passed on a
+command line, the published package is the app only, and
 all of it works for a deployer signed in as a user, a service principal without Microsoft Graph
 permission, or a managed identity.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -19,6 +21,7 @@ import pytest
 from bicep_templates import REPO
 
 from scim.auth.records import is_tenant_slug
+from scim.auth.signing_keys import SIGNING_KEY_SECRET, SigningKey, key_from_json
 
 FAKE_AZ = Path(__file__).with_name("fake_az.py")
 DEPLOYER_OBJECT_ID = "00000000-0000-0000-0000-00000000d3b1"
@@ -53,6 +56,13 @@ class FakeAzure:
     def record(self, vault: str = "kv-fake", tenant: str = "default") -> dict:
         return json.loads(self.state["secrets"][vault][f"scim-tenant-{tenant}"])
 
+    def signing_key(self, vault: str = "kv-fake") -> SigningKey:
+        """The signing key secret's value, read by the app's own parser."""
+        return key_from_json(json.loads(self.state["secrets"][vault][SIGNING_KEY_SECRET]))
+
+    def writes_of(self, name: str) -> list[list[str]]:
+        return [call for call in self.state["calls"] if call[:3] == ["keyvault", "secret", "set"] and name in call]
+
 
 @pytest.fixture
 def azure(tmp_path: Path) -> FakeAzure:
@@ -75,7 +85,7 @@ def azure(tmp_path: Path) -> FakeAzure:
                 "object_id": DEPLOYER_OBJECT_ID,
                 "role_assignments": [],
                 "forbidden_lists": 0,
-                "secret_writes": 0,
+                "secret_file_modes": [],
             }
         )
     )
@@ -88,10 +98,16 @@ def azure(tmp_path: Path) -> FakeAzure:
     return FakeAzure(state_file, env)
 
 
-def assert_token_never_shown(azure: FakeAzure, token: str, *runs: subprocess.CompletedProcess) -> None:
+def assert_never_shown(azure: FakeAzure, value: str, *runs: subprocess.CompletedProcess) -> None:
+    """``value`` (a token or a key) is in no output and on no az command line."""
     for run in runs:
-        assert token not in run.stdout + run.stderr
-    assert not any(token in " ".join(call) for call in azure.state["calls"])
+        assert value not in run.stdout + run.stderr
+    assert not any(value in " ".join(call) for call in azure.state["calls"])
+
+
+def encoded_secret(key: SigningKey) -> str:
+    """The key's secret as the stored JSON carries it (``k``), base64url."""
+    return base64.urlsafe_b64encode(key.secret).decode("ascii")
 
 
 def test_first_deploy_creates_a_256_bit_token_for_the_first_tenant_without_showing_it(azure: FakeAzure):
@@ -100,7 +116,7 @@ def test_first_deploy_creates_a_256_bit_token_for_the_first_tenant_without_showi
     record = azure.record()
     assert set(record) == {"current"}
     assert len(record["current"]) >= 43  # secrets.token_urlsafe(32): 32 random bytes
-    assert_token_never_shown(azure, record["current"], run)
+    assert_never_shown(azure, record["current"], run)
 
 
 def test_redeploy_keeps_the_token_entra_already_has(azure: FakeAzure):
@@ -110,9 +126,9 @@ def test_redeploy_keeps_the_token_entra_already_has(azure: FakeAzure):
     second = azure.deploy("--env", "test")
 
     assert azure.record()["current"] == token
-    assert azure.state["secret_writes"] == 1
+    assert len(azure.writes_of("scim-tenant-default")) == 1
     assert "exists: its token is kept" in second.stdout
-    assert_token_never_shown(azure, token, first, second)
+    assert_never_shown(azure, token, first, second)
 
 
 def test_a_rotated_record_survives_a_redeploy_untouched(azure: FakeAzure):
@@ -130,7 +146,7 @@ def test_a_soft_deleted_token_is_recovered_rather_than_replaced(azure: FakeAzure
     run = azure.deploy("--env", "test")
 
     assert azure.record()["current"] == "kept-token"
-    assert azure.state["secret_writes"] == 0
+    assert azure.writes_of("scim-tenant-default") == []
     assert "recovered" in run.stdout
 
 
@@ -140,6 +156,52 @@ def test_token_creation_waits_for_the_key_vault_role_to_take_effect(azure: FakeA
     azure.deploy("--env", "test")
 
     assert set(azure.record()) == {"current"}
+
+
+def test_secrets_are_written_from_files_only_their_owner_can_read(azure: FakeAzure):
+    azure.deploy("--env", "test")
+
+    assert azure.state["secret_file_modes"] == [0o600, 0o600]  # the token, the signing key
+
+
+def test_first_deploy_creates_the_first_access_token_signing_key_without_showing_it(azure: FakeAzure):
+    run = azure.deploy("--env", "test")
+
+    key = azure.signing_key()
+    assert len(key.secret) == 32
+    assert "scim-oauth-signing-key created with a new access-token signing key" in run.stdout
+    assert_never_shown(azure, encoded_secret(key), run)
+
+
+def test_redeploy_leaves_an_existing_signing_key_ring_untouched(azure: FakeAzure):
+    azure.deploy("--env", "test")
+    ring = azure.state["secrets"]["kv-fake"][SIGNING_KEY_SECRET]
+
+    second = azure.deploy("--env", "test")
+
+    assert azure.state["secrets"]["kv-fake"][SIGNING_KEY_SECRET] == ring
+    assert len(azure.writes_of(SIGNING_KEY_SECRET)) == 1
+    assert "scim-oauth-signing-key exists: its access-token signing key is kept" in second.stdout
+
+
+def test_a_soft_deleted_signing_key_is_recovered_rather_than_replaced(azure: FakeAzure):
+    deleted = '{"kid": "kept", "k": "' + "A" * 43 + '=", "created": 1800000000}'
+    azure.update(deleted={"kv-fake": {SIGNING_KEY_SECRET: deleted}})
+
+    azure.deploy("--env", "test")
+
+    assert azure.signing_key().kid == "kept"
+    assert azure.writes_of(SIGNING_KEY_SECRET) == []
+
+
+def test_deploy_steps_import_their_scim_modules_with_the_standard_library_only():
+    # The steps run the deployer's python3, which has none of the app's requirements.
+    modules = "import scim.auth.records, scim.auth.signing_keys"
+    isolated = subprocess.run(
+        [sys.executable, "-S", "-c", modules], cwd=REPO, capture_output=True, text=True, check=False
+    )
+
+    assert isolated.returncode == 0, isolated.stderr
 
 
 def test_deploy_prints_the_tenant_url_and_the_command_that_reveals_the_token(azure: FakeAzure):
@@ -197,7 +259,19 @@ def test_azd_postprovision_hook_creates_the_token_from_the_deployment_outputs(az
     second = azure.run("sh", "infra/hooks/postprovision.sh")
 
     assert azure.record(vault="kv-azd")["current"] == token
-    assert_token_never_shown(azure, token, first, second)
+    assert_never_shown(azure, token, first, second)
+
+
+def test_azd_postprovision_hook_creates_the_signing_key_once_without_showing_it(azure: FakeAzure):
+    azure.env.update(AZURE_KEY_VAULT_NAME="kv-azd", SCIM_FIRST_TENANT="default")
+
+    first = azure.run("sh", "infra/hooks/postprovision.sh")
+    key = azure.signing_key(vault="kv-azd")
+    second = azure.run("sh", "infra/hooks/postprovision.sh")
+
+    assert azure.signing_key(vault="kv-azd") == key
+    assert len(azure.writes_of(SIGNING_KEY_SECRET)) == 1
+    assert_never_shown(azure, encoded_secret(key), first, second)
 
 
 @pytest.mark.parametrize(("login", "principal_type"), LOGIN_PRINCIPAL_TYPES.items())

@@ -6,9 +6,11 @@ import http.client
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,12 +20,14 @@ from urllib.parse import urlsplit
 import azure.functions as func
 import pytest
 
+from local_host import server as server_module
 from local_host.routing import build_router
 from local_host.server import serving
 from local_host.settings import load_local_settings, read_route_prefix
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 20
+RECORDED_BODIES: list[bytes] = []  # what the "record" function was called with
 
 
 def make_app() -> func.FunctionApp:
@@ -44,6 +48,11 @@ def make_app() -> func.FunctionApp:
     @app.route(route="nothing", methods=["DELETE"])
     def nothing(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse(status_code=204)
+
+    @app.route(route="record", methods=["POST"])
+    def record(req: func.HttpRequest) -> func.HttpResponse:
+        RECORDED_BODIES.append(req.get_body())
+        return func.HttpResponse("recorded")
 
     @app.route(route="boom", methods=["GET"])
     def boom(req: func.HttpRequest) -> func.HttpResponse:
@@ -67,6 +76,100 @@ def connection(base_url: str) -> Iterator[http.client.HTTPConnection]:
 
 
 # --- over real HTTP -----------------------------------------------------------------------------
+
+
+def raw_exchange(base_url: str, request: bytes, *, hang_up: bool = False, wait: float = 5) -> bytes:
+    """Send ``request`` bytes on a new connection; hang up at once, or read what comes back within ``wait``."""
+    address = urlsplit(base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=wait) as connection:
+        connection.sendall(request)
+        if hang_up:
+            return b""
+        received = b""
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+        except TimeoutError:
+            pass
+        return received
+
+
+@pytest.fixture
+def recorded() -> list[bytes]:
+    RECORDED_BODIES.clear()
+    return RECORDED_BODIES
+
+
+def settle() -> None:
+    time.sleep(0.5)  # what the server thread would do with a hung-up request, it has done by now
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "1e3", "", "+5"])
+def test_a_content_length_that_is_not_a_byte_count_is_400_and_calls_nothing(base_url, recorded, length):
+    answer = raw_exchange(base_url, f"POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert recorded == []
+
+
+def test_a_body_shorter_than_its_content_length_is_never_acted_on_when_the_client_hangs_up(base_url, recorded):
+    raw_exchange(base_url, b"POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort", hang_up=True)
+    settle()
+
+    assert recorded == []
+
+
+def test_a_body_that_stops_arriving_is_408_after_the_body_timeout(base_url, recorded, monkeypatch):
+    monkeypatch.setattr(server_module, "BODY_TIMEOUT_SECONDS", 0.5)
+
+    answer = raw_exchange(base_url, b"POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort", wait=5)
+
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert recorded == []
+
+
+def test_a_chunk_larger_than_its_data_is_never_acted_on_when_the_client_hangs_up(base_url, recorded):
+    request = b"POST /record HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nabc"
+    raw_exchange(base_url, request, hang_up=True)
+    settle()
+
+    assert recorded == []
+
+
+@pytest.mark.parametrize("size_line", [b"zz", b"-1", b"1" * 40])
+def test_a_chunk_size_that_is_not_hexadecimal_is_400(base_url, recorded, size_line):
+    request = (
+        b"POST /record HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + size_line + b"\r\nabc\r\n0\r\n\r\n"
+    )
+
+    assert raw_exchange(base_url, request).startswith(b"HTTP/1.1 400")
+    assert recorded == []
+
+
+def test_a_body_larger_than_the_limit_is_413_before_it_is_read(base_url, recorded):
+    length = server_module.MAX_BODY_BYTES + 1
+    request = f"POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+
+    assert raw_exchange(base_url, request).startswith(b"HTTP/1.1 413")
+    assert recorded == []
+
+
+def test_chunks_adding_up_past_the_limit_are_413(base_url, recorded, monkeypatch):
+    monkeypatch.setattr(server_module, "MAX_BODY_BYTES", 10)
+    chunks = b"8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"
+    request = b"POST /record HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
+
+    assert raw_exchange(base_url, request).startswith(b"HTTP/1.1 413")
+    assert recorded == []
+
+
+def test_a_whole_body_is_acted_on(base_url, recorded):
+    answer = raw_exchange(
+        base_url, b"POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nwhole"
+    )
+
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert recorded == [b"whole"]
 
 
 def test_request_is_served_over_http(base_url: str) -> None:

@@ -103,3 +103,24 @@ def test_id_is_read_only_and_case_exact():
     characteristics = attribute(User, "ID").characteristics
 
     assert (characteristics.mutability, characteristics.case_exact) == ("readOnly", True)
+
+
+def test_one_attribute_in_two_letter_cases_is_rejected_naming_it():
+    with pytest.raises(ValidationError, match="userName"):
+        User.model_validate({"userName": "a", "USERNAME": "b"})
+
+
+def test_one_sub_attribute_in_two_letter_cases_is_rejected_naming_it():
+    with pytest.raises(ValidationError, match="givenName"):
+        User.model_validate({"userName": "a", "name": {"givenName": "a", "GIVENNAME": "b"}})
+
+
+@pytest.mark.parametrize("text", ["yes", "no", "1", "0", "true ", "TRUE", "t", ""])
+def test_boolean_given_as_a_string_other_than_true_or_false_is_rejected(text: str):
+    with pytest.raises(ValidationError):
+        User.model_validate({"userName": "a", "emails": [{"value": "a@x.com", "primary": text}]})
+
+
+@pytest.mark.parametrize(("given", "expected"), [(True, True), (False, False), ("True", True), ("False", False)])
+def test_boolean_as_json_or_as_entras_capitalised_string_is_accepted(given, expected):
+    assert User.model_validate({"userName": "a", "active": given}).active is expected

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import azure.functions as func
 import pytest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.data.tables import TableClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import function_app
@@ -32,6 +33,7 @@ from scim.api import dependencies
 from scim.auth.tokens import SettingsTokenSource
 from scim.models.group import GROUP_SCHEMA
 from scim.models.messages import ERROR_SCHEMA, PATCH_OP_SCHEMA, SEARCH_REQUEST_SCHEMA
+from scim.models.text import is_unicode
 from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scim.service.groups import GroupService
 from scim.service.users import UserService
@@ -98,6 +100,13 @@ NASTY = [
     ",",
     "$ref",
     "<script>",
+    "\ud800",
+    "\udfff",
+    "\\ud800",
+    "\\u0000",
+    "\\",
+    "\x1f",
+    "\xa0",
 ]
 nasty_text = st.one_of(
     st.text(max_size=40),
@@ -293,6 +302,10 @@ raw_bodies = st.one_of(
             b'{"schemas":["%s"],"userName":"\\udfff"}' % USER_SCHEMA.encode(),
             b"\xff\xfe",
             b"{" * 10,
+            b'{"schemas":["%s"],"userName":"\xc0\xaf"}' % USER_SCHEMA.encode(),  # overlong UTF-8 for "/"
+            b'{"schemas":["%s"],"userName":"\xed\xa0\x80"}' % USER_SCHEMA.encode(),  # a surrogate in UTF-8
+            b'{"schemas":["%s"],"userName":"a\x00b"}' % USER_SCHEMA.encode(),  # a raw control character
+            b'{"schemas":["%s"],"userName":"a","userName":"b"}' % USER_SCHEMA.encode(),
         ]
     ),
     json_values.map(lambda value: json.dumps(value).encode()[:-1]),  # truncated
@@ -382,8 +395,9 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def target(azurite: str, table_name: str) -> Iterator[Target]:
+def target(azurite: str, table_name: str, pytestconfig: pytest.Config) -> Iterator[Target]:
     """One tenant (a user in a group, four more users) served through a recording client."""
+    started = time.monotonic()
     tenant, token = "h-" + uuid.uuid4().hex[:12], "token-" + uuid.uuid4().hex
     storage = StorageMethods()
     table = TableClient.from_connection_string(azurite, table_name, per_retry_policies=[storage])
@@ -398,11 +412,20 @@ def target(azurite: str, table_name: str) -> Iterator[Target]:
     )
     problems = Problems()
     logging.getLogger().addHandler(problems)
+    served = Target(tenant, token, Ids(user, group, others), storage, problems, table)
     try:
-        yield Target(tenant, token, Ids(user, group, others), storage, problems, table)
+        yield served
     finally:
         logging.getLogger().removeHandler(problems)
         dependencies.override(None)
+        reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+        capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:  # how much was tried, in every run's output (CI's too)
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(
+                    f"\nhostile input: {served.tried} generated requests, {EXAMPLES} examples per property "
+                    f"(SCIM_HYPOTHESIS_EXAMPLES), {time.monotonic() - started:.1f} s"
+                )
         assert_integrity(table, tenant)
 
 
@@ -560,6 +583,8 @@ def test_any_headers_and_query_parameters_are_answered_correctly(
     )
     trigger = function_app.user if resource_id else function_app.users
     allowed = {200, 304, 400, 401, 404, 412} if method != "DELETE" else {400, 401, 404, 412}
+    if method == "PATCH" and any(name.lower() == "content-type" for name in extra):
+        allowed.add(415)  # a generated Content-Type that is not JSON
     target.answer(trigger, request, allowed)
 
 
@@ -590,3 +615,143 @@ def test_removing_a_member_that_is_no_id_is_a_no_op_that_reaches_no_storage_key(
 
     too_long = {400} if shape == "filter" and len(member) > 4000 else set()  # a path over 4096 characters
     target.answer(function_app.group, target.request("PATCH", path, body=body, route_params=params), {204} | too_long)
+
+
+# --- the classes of issue 16, generated ---------------------------------------------------------
+
+OPS = ["add", "replace", "Add", "Replace", "ADD", "REPLACE"]
+SINGLE_VALUED_PATHS = ["nickName", "title", "displayName", "name.givenName", f"{ENTERPRISE_USER_SCHEMA}:department"]
+
+
+@BOUNDED
+@given(
+    op=st.sampled_from(OPS),
+    path=st.one_of(st.none(), st.sampled_from([*SINGLE_VALUED_PATHS, "emails", 'emails[type eq "work"].value'])),
+    null=st.booleans(),
+)
+def test_add_or_replace_without_a_value_is_invalid_value_and_writes_nothing(target: Target, op, path, null: bool):
+    # An explicit null replacing a path clears it (Microsoft's "null update"; tests/service/test_users.py).
+    assume(not (null and op.lower() == "replace" and path is not None))
+    operation = {"op": op, **({"path": path} if path is not None else {}), **({"value": None} if null else {})}
+    path_, params = route(target, "Users", target.ids.user)
+    rows = target.rows()
+    body = json.dumps({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]}).encode()
+
+    response = target.answer(function_app.user, target.request("PATCH", path_, body=body, route_params=params), {400})
+
+    assert json.loads(response.get_body())["scimType"] == "invalidValue"
+    assert target.rows() == rows
+
+
+@BOUNDED
+@given(
+    path=st.sampled_from(SINGLE_VALUED_PATHS),
+    value=json_values.filter(lambda value: value is not None and is_unicode(json.dumps(value, ensure_ascii=False))),
+)
+def test_remove_with_a_value_on_a_single_valued_attribute_is_invalid_value(target: Target, path: str, value):
+    operation = {"op": "remove", "path": path, "value": value}
+    path_, params = route(target, "Users", target.ids.user)
+    body = json.dumps({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]}).encode()
+
+    response = target.answer(function_app.user, target.request("PATCH", path_, body=body, route_params=params), {400})
+
+    assert json.loads(response.get_body())["scimType"] == "invalidValue"
+
+
+def _object_text(pairs: list[tuple[str, str]]) -> str:
+    """A JSON object written from (name, JSON text) pairs, so a name may appear twice."""
+    return "{" + ", ".join(f"{json.dumps(name)}: {text}" for name, text in pairs) + "}"
+
+
+# Where a name may be doubled (exactly, or in another letter case), in a User body.
+NESTINGS = ["top", "name", "email", "extension", "manager"]
+
+
+@BOUNDED
+@given(
+    level=st.sampled_from(NESTINGS),
+    variant=st.sampled_from(["same", "upper", "lower", "title"]),
+    method=st.sampled_from(["POST", "PUT"]),
+)
+def test_a_name_given_twice_at_any_level_is_invalid_syntax(target: Target, level: str, variant: str, method: str):
+    def twice(name: str, first: str, second: str) -> list[tuple[str, str]]:
+        other = {"same": name, "upper": name.upper(), "lower": name.lower(), "title": name.title()}[variant]
+        if other == name and variant != "same":
+            other = name.swapcase()
+        return [(name, json.dumps(first)), (other, json.dumps(second))]
+
+    manager = _object_text(twice("value", "m1", "m2") if level == "manager" else [("value", '"m1"')])
+    extension_pairs = twice("department", "d1", "d2") if level == "extension" else [("department", '"d"')]
+    extension = _object_text([*extension_pairs, ("manager", manager)])
+    name = _object_text(twice("givenName", "a", "b") if level == "name" else [("givenName", '"a"')])
+    email = _object_text(twice("value", "a@x.com", "b@x.com") if level == "email" else [("value", '"a@x.com"')])
+    top = twice("userName", "dup-a", "dup-b") if level == "top" else [("userName", '"dup-a"')]
+    schemas = json.dumps([USER_SCHEMA, ENTERPRISE_USER_SCHEMA])
+    body = _object_text(
+        [("schemas", schemas), *top, ("name", name), ("emails", f"[{email}]"), (ENTERPRISE_USER_SCHEMA, extension)]
+    )
+    resource_id = target.ids.other_users[2] if method == "PUT" else None
+    path, params = route(target, "Users", resource_id)
+    trigger = function_app.user if resource_id else function_app.users
+
+    response = target.answer(trigger, target.request(method, path, body=body.encode(), route_params=params), {400})
+
+    assert json.loads(response.get_body())["scimType"] == "invalidSyntax"
+
+
+MEDIA_TYPES = [
+    "application/scim+json",
+    "application/json",
+    "text/plain",
+    "application/xml",
+    "text/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/json-patch+json",
+    "*/*",
+]
+CHARSETS = [
+    "",
+    "; charset=utf-8",
+    "; charset=UTF-8",
+    '; charset="utf-8"',
+    "; charset=latin-1",
+    "; charset=utf-16",
+    "; charset=",
+    ";charset=utf8",
+    "; boundary=x",
+]
+
+
+@BOUNDED
+@given(
+    media_type=st.one_of(st.sampled_from(MEDIA_TYPES), nasty_text),
+    charset=st.sampled_from(CHARSETS),
+    case=st.sampled_from([str, str.upper, str.title]),
+    method=st.sampled_from(["POST", "PUT", "PATCH"]),
+)
+def test_any_content_type_is_accepted_only_when_it_is_json_in_utf_8(target: Target, media_type, charset, case, method):
+    content_type = case(media_type) + charset
+    kind = media_type.strip().lower()
+    charset_ok = not charset.strip(" ;").lower().startswith("charset") or any(
+        name in charset.lower() for name in ("utf-8", "utf8")
+    )
+    acceptable = (kind in ("application/scim+json", "application/json") and charset_ok) or not content_type.strip()
+    if method == "PATCH":
+        body = {"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "path": "title", "value": "Dr"}]}
+        resource_id = target.ids.user
+    else:
+        body = {"schemas": [USER_SCHEMA], "userName": f"ct-{uuid.uuid4().hex[:8]}"}
+        resource_id = target.ids.other_users[3] if method == "PUT" else None
+    path, params = route(target, "Users", resource_id)
+    trigger = function_app.user if resource_id else function_app.users
+    request = target.request(
+        method, path, headers={"Content-Type": content_type}, body=json.dumps(body).encode(), route_params=params
+    )
+
+    if not is_unicode(content_type):
+        target.answer(trigger, request, {400})  # a header that is not text, refused before its meaning
+        return
+    response = target.answer(trigger, request, {200, 201, 400, 409, 415})
+
+    assert (response.status_code != 415) == acceptable, (content_type, response.status_code)

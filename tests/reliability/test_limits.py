@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 
-from scim.api import adapter
+from scim.api import decoding
 from scim.service import groups
+from scim.service.bulk import MAX_OPERATIONS, MAX_PAYLOAD_BYTES
 from scim.service.cursors import MAX_CURSOR_LENGTH
 from scim.service.filters.parser import parse_filter
 from scim.service.query import MAX_PAGE_SIZE
@@ -60,14 +61,14 @@ def test_a_filter_nested_past_the_depth_limit_is_400_invalid_filter(users_api: C
 def test_a_body_of_exactly_1_mib_is_read_and_one_byte_more_is_413(users_api: Client):
     user = created(users_api, user_body("alice"))
     text = json.dumps(patch_body({"op": "replace", "path": "title", "value": "T"}))
-    exact = (text[:-1] + " " * (adapter.MAX_BODY_BYTES - len(text)) + "}").encode()
+    exact = (text[:-1] + " " * (decoding.MAX_BODY_BYTES - len(text)) + "}").encode()
 
     assert users_api.call("PATCH", f"/{user['id']}", raw=exact).status_code == 200
     assert_scim_error(users_api.call("PATCH", f"/{user['id']}", raw=exact + b" "), 413)
 
 
 def test_a_body_nested_past_the_json_depth_limit_is_400_invalid_syntax(users_api: Client):
-    depth = adapter.MAX_JSON_DEPTH
+    depth = decoding.MAX_JSON_DEPTH
     deep = {
         "schemas": [user_body("x")["schemas"][0]],
         "userName": "deep",
@@ -140,9 +141,9 @@ def test_a_cursor_past_its_length_limit_is_400_invalid_cursor(users_api: Client)
     assert_scim_error(response, 400, "invalidCursor")
 
 
-def test_service_provider_config_advertises_the_page_size_and_no_bulk(served, tenant: str):
+def test_service_provider_config_advertises_the_page_size_and_the_bulk_limits(served, tenant: str):
     config = json_of(discovery_request(tenant, "/ServiceProviderConfig"))
 
     assert config["filter"] == {"supported": True, "maxResults": MAX_PAGE_SIZE}
     assert config["pagination"]["maxPageSize"] == MAX_PAGE_SIZE
-    assert config["bulk"] == {"supported": False, "maxOperations": 0, "maxPayloadSize": 0}
+    assert config["bulk"] == {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD_BYTES}

@@ -39,7 +39,13 @@ def test_service_provider_config_advertises_sorting_etags_and_both_paging_method
 def test_service_provider_config_advertises_what_is_not_implemented_as_unsupported():
     config = discovery.service_provider_config(TENANT_URL)
 
-    assert (config["bulk"]["supported"], config["changePassword"]["supported"]) == (False, False)
+    assert config["changePassword"]["supported"] is False
+
+
+def test_service_provider_config_advertises_the_bulk_limits():
+    config = discovery.service_provider_config(TENANT_URL)
+
+    assert config["bulk"] == {"supported": True, "maxOperations": 1000, "maxPayloadSize": 1024 * 1024}
 
 
 def test_schemas_lists_user_group_and_enterprise_user():
@@ -73,10 +79,44 @@ def test_reference_attributes_name_their_reference_types():
     assert (ref["type"], ref["referenceTypes"]) == ("reference", ["User", "Group"])
 
 
-def test_common_attributes_are_left_out_of_schemas():
+def test_common_attributes_but_external_id_are_left_out_of_schemas():
     names = [attribute["name"] for attribute in discovery.schema(TENANT_URL, USER_SCHEMA)["attributes"]]
 
-    assert not {"id", "externalId", "meta", "schemas"} & set(names)
+    assert not {"id", "meta", "schemas"} & set(names)
+
+
+@pytest.mark.parametrize("schema_urn", [USER_SCHEMA, GROUP_SCHEMA])
+def test_external_id_is_listed_case_exact_and_read_write(schema_urn):
+    external_id = attribute_named(discovery.schema(TENANT_URL, schema_urn), "externalId")
+
+    assert (external_id["caseExact"], external_id["mutability"], external_id["uniqueness"]) == (
+        True,
+        "readWrite",
+        "none",
+    )
+
+
+@pytest.mark.parametrize(
+    ("attribute", "canonical_values"),
+    [
+        ("emails", ["work", "home", "other"]),
+        ("phoneNumbers", ["work", "home", "mobile", "fax", "pager", "other"]),
+        ("ims", ["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
+        ("photos", ["photo", "thumbnail"]),
+        ("addresses", ["work", "home", "other"]),
+    ],
+)
+def test_type_sub_attributes_carry_the_canonical_values_of_rfc_7643(attribute, canonical_values):
+    definition = attribute_named(discovery.schema(TENANT_URL, USER_SCHEMA), attribute)
+    type_definition = next(sub for sub in definition["subAttributes"] if sub["name"] == "type")
+
+    assert type_definition["canonicalValues"] == canonical_values
+
+
+def test_password_is_write_only_and_never_returned():
+    password = attribute_named(discovery.schema(TENANT_URL, USER_SCHEMA), "password")
+
+    assert (password["mutability"], password["returned"]) == ("writeOnly", "never")
 
 
 def test_schema_is_found_by_urn_in_any_letter_case():

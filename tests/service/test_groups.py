@@ -332,3 +332,47 @@ def test_deleting_a_group_removes_it_from_its_members_groups(groups: GroupServic
     assert "groups" not in users.render(tenant, users.get(tenant, member), TENANT_URL)
     with pytest.raises(NotFound):
         groups.get(tenant, doomed)
+
+
+def test_member_id_with_a_trailing_newline_is_invalid_value(
+    groups: GroupService, users: UserService, tenant: str, group_id: str
+):
+    (member,) = new_users(users, tenant, 1)
+
+    with pytest.raises(InvalidValue):
+        groups.patch(tenant, group_id, add_members(member + "\n"))
+
+    assert member_ids(groups, tenant, group_id) == []
+
+
+def test_resource_id_with_a_trailing_newline_is_not_an_id():
+    from scim.service.resources import is_resource_id
+
+    assert not is_resource_id(str(uuid.uuid4()) + "\n")
+
+
+def test_reading_a_group_with_more_members_than_a_response_may_carry_is_too_many(
+    groups: GroupService, users: UserService, tenant: str, group_id: str, monkeypatch
+):
+    from scim.errors import TooMany
+    from scim.service import groups as groups_module
+
+    monkeypatch.setattr(groups_module, "MAX_MEMBERS_IN_RESPONSE", 3)
+    groups.patch(tenant, group_id, add_members(*new_users(users, tenant, 4)))
+
+    with pytest.raises(TooMany, match="excludedAttributes=members"):
+        groups.render(tenant, groups.get(tenant, group_id), "https://x/scim/t/v2", Selection.parse(None, None))
+    assert groups.render(tenant, groups.get(tenant, group_id), "https://x", Selection.parse(None, "members"))
+
+
+def test_reading_a_group_with_as_many_members_as_a_response_may_carry_lists_them(
+    groups: GroupService, users: UserService, tenant: str, group_id: str, monkeypatch
+):
+    from scim.service import groups as groups_module
+
+    monkeypatch.setattr(groups_module, "MAX_MEMBERS_IN_RESPONSE", 3)
+    groups.patch(tenant, group_id, add_members(*new_users(users, tenant, 3)))
+
+    rendered = groups.render(tenant, groups.get(tenant, group_id), "https://x/scim/t/v2", Selection.parse(None, None))
+
+    assert len(rendered["members"]) == 3

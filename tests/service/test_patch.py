@@ -154,6 +154,28 @@ def test_replace_of_id_is_mutability():
         patched({"userName": "a"}, {"op": "replace", "path": "id", "value": "x"})
 
 
+def test_no_path_replace_giving_id_its_own_value_ignores_it():
+    operation = {"op": "replace", "value": {"id": "own-id", "displayName": "Renamed"}}
+
+    result = apply_operations({"userName": "a"}, [PatchOperation.model_validate(operation)], USER, "own-id")
+
+    assert result == {"userName": "a", "displayName": "Renamed"}
+
+
+def test_replace_of_id_with_another_value_is_mutability():
+    operation = {"op": "replace", "value": {"id": "other-id"}}
+
+    with pytest.raises(Mutability):
+        apply_operations({"userName": "a"}, [PatchOperation.model_validate(operation)], USER, "own-id")
+
+
+def test_remove_of_id_is_mutability():
+    operation = {"op": "remove", "path": "id"}
+
+    with pytest.raises(Mutability):
+        apply_operations({"userName": "a"}, [PatchOperation.model_validate(operation)], USER, "own-id")
+
+
 def test_add_to_groups_is_mutability():
     with pytest.raises(Mutability):
         patched({"userName": "a"}, {"op": "add", "path": "groups", "value": [{"value": "g"}]})

@@ -401,3 +401,102 @@ def test_representation_carries_schemas_id_and_meta(users: UserService, tenant: 
         "location": f"https://host/scim/acme/v2/Users/{created.id}",
         "version": created.version,
     }
+
+
+# --- password: accepted, never stored (RFC 7643 section 4.1.1: writeOnly, returned never) ---------
+
+
+def test_create_with_a_password_stores_no_password(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(password="1mz050nq"))
+
+    assert "password" not in users.get(tenant, created.id).attributes
+
+
+def test_replace_with_a_password_stores_no_password(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    replaced = users.replace(tenant, created.id, user_body(password="1mz050nq", displayName="Alice"))
+
+    assert (replaced.attributes.get("displayName"), "password" in replaced.attributes) == ("Alice", False)
+
+
+def test_patch_of_a_password_succeeds_and_changes_nothing(users: UserService, tenant: str):
+    created = users.create(tenant, user_body())
+
+    users.patch(tenant, created.id, patch_body({"op": "replace", "value": {"password": "n3w-secret"}}))
+
+    assert users.get(tenant, created.id).version == created.version
+
+
+@pytest.mark.parametrize("op", ["add", "replace", "Add", "Replace"])
+def test_patch_add_or_replace_without_a_value_is_invalid_value_and_changes_nothing(
+    users: UserService, tenant: str, op: str
+):
+    created = users.create(tenant, user_body(nickName="Al"))
+
+    with pytest.raises(InvalidValue, match="requires a value"):
+        users.patch(tenant, created.id, patch_body({"op": op, "path": "nickName"}))
+
+    assert users.get(tenant, created.id).attributes["nickName"] == "Al"
+
+
+def test_patch_add_with_a_null_value_is_invalid_value(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(nickName="Al"))
+
+    with pytest.raises(InvalidValue, match="requires a value"):
+        users.patch(tenant, created.id, patch_body({"op": "add", "path": "nickName", "value": None}))
+
+    assert users.get(tenant, created.id).attributes["nickName"] == "Al"
+
+
+def test_patch_replace_of_a_path_with_an_explicit_null_clears_it(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(nickName="Al"))
+
+    users.patch(tenant, created.id, patch_body({"op": "replace", "path": "nickName", "value": None}))
+
+    assert "nickName" not in users.get(tenant, created.id).attributes
+
+
+def test_patch_replace_without_a_path_with_a_null_value_is_invalid_value(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(nickName="Al"))
+
+    with pytest.raises(InvalidValue, match="requires a value"):
+        users.patch(tenant, created.id, patch_body({"op": "replace", "value": None}))
+
+
+def test_patch_remove_with_a_value_on_a_single_valued_attribute_is_invalid_value(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(nickName="Al"))
+
+    with pytest.raises(InvalidValue, match="takes no value"):
+        users.patch(tenant, created.id, patch_body({"op": "remove", "path": "nickName", "value": "Bob"}))
+
+    assert users.get(tenant, created.id).attributes["nickName"] == "Al"
+
+
+def test_patch_with_one_attribute_in_two_letter_cases_is_invalid_syntax(users: UserService, tenant: str):
+    created = users.create(tenant, user_body(nickName="Al"))
+    operation = {"op": "replace", "value": {"nickName": "A", "NICKNAME": "B"}}
+
+    with pytest.raises(InvalidSyntax, match=r"(?i)nickname"):
+        users.patch(tenant, created.id, patch_body(operation))
+
+    assert users.get(tenant, created.id).attributes["nickName"] == "Al"
+
+
+def test_create_with_one_attribute_in_two_letter_cases_is_invalid_syntax(users: UserService, tenant: str):
+    with pytest.raises(InvalidSyntax, match="userName"):
+        users.create(tenant, {"schemas": [USER_SCHEMA], "userName": "a", "USERNAME": "b"})
+
+
+def test_filter_whose_index_matches_more_resources_than_a_request_may_read_is_too_many(
+    users: UserService, tenant: str, monkeypatch
+):
+    from scim.errors import TooMany
+    from scim.service import query
+
+    monkeypatch.setattr(query, "MAX_INDEX_MATCHES", 2)
+    for number in range(3):
+        users.create(tenant, user_body(f"shared-{number}", externalId="same"))
+
+    with pytest.raises(TooMany):
+        users.find(tenant, ListRequest('externalId eq "same"'))

@@ -32,7 +32,12 @@ def send(host: LocalHost, method: str, path: str, body=None, tenant: str | None 
     """One request; returns (status, headers, parsed JSON body or None)."""
     headers = {"Content-Type": "application/scim+json", **host.auth_header(tenant or E2E_TENANT), **(headers or {})}
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(host.tenant_url() + path, data=data, method=method, headers=headers)
+    return request_json(method, host.tenant_url() + path, data=data, headers=headers)
+
+
+def request_json(method: str, url: str, *, data: bytes | None = None, headers: dict | None = None):
+    """One request to any URL; returns (status, headers, parsed JSON body or None), errors included."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             payload = response.read()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from scim.models import tolerances
 from scim.models.base import value_in_any_case
 from scim.service.filters.tree import (
     CORE_SCHEMA_PREFIX,
@@ -130,7 +131,9 @@ def _comparands(value: Any, path: AttrPath) -> Iterator[tuple[Any, AttrPath]]:
 def _compare(
     operator_name: str, actual: Any, expected: Any, case_exact: Callable[[AttrPath], bool], path: AttrPath
 ) -> bool:
-    """One value against the filter's; values of different JSON types never match."""
+    """One value against the filter's; values of different JSON types never match (but tolerance 7)."""
+    if isinstance(actual, bool):
+        expected = tolerances.boolean_value(expected)
     kind = _kind(expected)
     if kind is None or _kind(actual) != kind:
         return False
@@ -149,7 +152,7 @@ def _compare(
 
 def _comparable_strings(actual: str, expected: str, exact: bool) -> tuple[Any, Any]:
     """Two dateTimes compare chronologically; other strings by code point, case-folded unless exact."""
-    moments = _as_datetime(actual), _as_datetime(expected)
+    moments = as_datetime(actual), as_datetime(expected)
     if moments[0] is not None and moments[1] is not None:
         return moments
     return (actual, expected) if exact else (actual.lower(), expected.lower())
@@ -165,7 +168,7 @@ def _kind(value: Any) -> str | None:
     return None
 
 
-def _as_datetime(text: str) -> datetime | None:
+def as_datetime(text: str) -> datetime | None:
     """``text`` as an aware datetime when it is an xsd:dateTime; no offset means UTC."""
     if _DATETIME.fullmatch(text) is None:
         return None

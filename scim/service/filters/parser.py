@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 from scim.errors import InvalidFilter, InvalidPath, ScimError
+from scim.models.text import is_unicode
 from scim.service.filters.lexer import Token, tokenize
 from scim.service.filters.tree import (
     COMPARISON_OPERATORS,
@@ -197,9 +198,11 @@ class _Parser:
         if token.kind == "string":
             try:
                 value: JsonValue = json.loads(token.text, strict=False)
-                return value
             except ValueError as error:
                 raise self.error(f"invalid string at position {token.position}: {error}") from None
+            if isinstance(value, str) and not is_unicode(value):
+                raise self.error(f"the string at position {token.position} escapes a lone surrogate")
+            return value
         if token.kind == "word":
             keyword = token.text.lower()
             if keyword in ("true", "false", "null"):
