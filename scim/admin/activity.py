@@ -3,8 +3,9 @@
 Each successful change is a journal row (``scim.storage.journal``): when, what (event, resource type
 and id, attribute names), who (the credential: ``token:current``, ``token:next``, ``entra``) and the
 request id, which finds the request's log lines. ``--user-name`` finds a user's rows by the digest
-of its userName (the journal holds no names), deleted users included. Refused writes are not in
-the journal; the audit log lines (``scim.api.audit``) have them.
+of its userName (the journal holds no names), deleted users included. Refused writes of
+authenticated callers (``scim.api.audit``, ``scim.storage.refusals``) are listed among them as
+``refused`` with their status and scimType.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from azure.data.tables import TableClient
 
 from scim.service.events import JournalEntry
-from scim.service.journal import key_time
+from scim.service.journal import RefusedWrite, key_time, user_name_digest
 from scim.storage.events import TableEventStore
-from scim.storage.journal import name_digest
+from scim.storage.refusals import TableRefusalLog
 from scim.storage.resources import TableResourceRepository
 
 DEFAULT_DAYS = 30
@@ -32,18 +34,22 @@ def activity(
     since: datetime | None = None,
     resource_id: str | None = None,
     user_name: str | None = None,
-) -> list[JournalEntry]:
-    """The tenant's journal entries since ``since`` (default: 30 days ago), oldest first, narrowed
-    to one resource (by id, or a user by userName, in any letter case)."""
-    start = since or datetime.now(UTC) - timedelta(days=DEFAULT_DAYS)
-    entries = TableEventStore(TableResourceRepository(table)).journal_between(tenant, key_time(start), "")
+) -> list[JournalEntry | RefusedWrite]:
+    """The tenant's journal entries and refused writes since ``since`` (default: 30 days ago), oldest
+    first, narrowed to one resource (by id, or a user by userName, in any letter case)."""
+    start = key_time(since or datetime.now(UTC) - timedelta(days=DEFAULT_DAYS))
+    repository = TableResourceRepository(table)
+    entries = TableEventStore(repository).journal_between(tenant, start, "")
+    refusals = TableRefusalLog(repository).between(tenant, start, "")
     if user_name is not None:
-        digest = name_digest(user_name.lower())
+        digest = user_name_digest(user_name)
         ids = {entry.resource_id for entry in entries if entry.resource_type == "User" and entry.name_digest == digest}
         entries = [entry for entry in entries if _concerns(entry, ids)]
+        refusals = [refusal for refusal in refusals if refusal.resource_id in ids or refusal.name_digest == digest]
     elif resource_id is not None:
         entries = [entry for entry in entries if _concerns(entry, {resource_id})]
-    return entries
+        refusals = [refusal for refusal in refusals if refusal.resource_id == resource_id]
+    return sorted([*entries, *refusals], key=lambda item: item.time)
 
 
 def _concerns(entry: JournalEntry, ids: set[str]) -> bool:
@@ -51,11 +57,20 @@ def _concerns(entry: JournalEntry, ids: set[str]) -> bool:
     return entry.resource_id in ids or bool(ids & {*entry.added, *entry.removed})
 
 
-def print_activity(entries: list[JournalEntry], as_json: bool, write: Callable[[str], None] = print) -> None:
+def print_activity(
+    entries: list[JournalEntry | RefusedWrite], as_json: bool, write: Callable[[str], None] = print
+) -> None:
     if as_json:
-        write(json.dumps([dataclasses.asdict(entry) for entry in entries], indent=2))
+        write(json.dumps([_as_json(entry) for entry in entries], indent=2))
         return
     for entry in entries:
+        if isinstance(entry, RefusedWrite):
+            what = f"{entry.operation} refused {entry.status} {entry.scim_type}"
+            write(
+                f"{entry.time}  refused  {entry.resource_type} {entry.resource_id}  {what}"
+                f"  by {entry.actor}  request {entry.request_id}"
+            )
+            continue
         what = ",".join(entry.attributes) or "-"
         if entry.active is not None:
             what += f" active={str(entry.active).lower()}"
@@ -65,3 +80,10 @@ def print_activity(entries: list[JournalEntry], as_json: bool, write: Callable[[
             f"{entry.time}  {entry.event:<8} {entry.resource_type} {entry.resource_id}  {what}"
             f"  by {entry.actor}  request {entry.request_id}"
         )
+
+
+def _as_json(entry: JournalEntry | RefusedWrite) -> dict[str, Any]:
+    """A change as its journal entry; a refused write with ``event`` ``refused``."""
+    if isinstance(entry, RefusedWrite):
+        return {"event": "refused", **dataclasses.asdict(entry)}
+    return dataclasses.asdict(entry)

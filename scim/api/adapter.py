@@ -36,6 +36,7 @@ from scim.models.messages import BULK_RESPONSE_SCHEMA, ERROR_SCHEMA, LIST_RESPON
 from scim.models.resource_types import ResourceType
 from scim.platform import request_count
 from scim.service import discovery, journal
+from scim.service.journal import RefusalLog
 from scim.service.ports import StorageUnavailable, StoredResource
 from scim.service.query import ListRequest
 from scim.service.resources import ResourceService, matches_if_none_match
@@ -385,9 +386,14 @@ def _serve(
                 reply = _reply_to(request, service_of, handlers, access)
             reply.headers[request_count.HEADER] = str(count())
         log_outcome(request, reply.status)
-        audit.record(request, reply.status, request_id)
+        scim_type = reply.body.get("scimType") if reply.body is not None and reply.status >= 400 else None
+        audit.record(request, reply.status, request_id, scim_type=scim_type, refusals=_refusal_log)
     reply.headers.setdefault("X-Request-Id", request_id)
     return _http_response(reply)
+
+
+def _refusal_log() -> RefusalLog | None:
+    return dependencies.current().refusals
 
 
 def log_outcome(request: func.HttpRequest, status: int) -> None:

@@ -16,6 +16,7 @@ from scim.api.fair_share import FairShare, fair_share_from_settings
 from scim.auth.tokens import TokenSource
 from scim.service.events import EventService
 from scim.service.groups import GroupService
+from scim.service.journal import RefusalLog
 from scim.service.users import UserService
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class Dependencies:
     users: UserService
     groups: GroupService
     events: EventService | None = None  # /Events (RFC 8936 poll)
+    refusals: RefusalLog | None = None  # the audit trail's refused writes; None: logged only
     # SCIM_BASE_URL: Tenant URLs (Location, meta.location, discovery, access tokens' issuer and
     # audience) start with it; None: from the request's Host header (scim.api.adapter.tenant_url_of).
     base_url: str | None = None
@@ -81,6 +83,7 @@ def override(dependencies: Dependencies | None) -> None:
 def _from_settings() -> Dependencies:
     from scim.auth.tokens import token_source_from_settings
     from scim.storage.events import TableEventStore
+    from scim.storage.refusals import TableRefusalLog
     from scim.storage.resources import TableResourceRepository
     from scim.storage.tables import table_client_from_settings
 
@@ -96,6 +99,7 @@ def _from_settings() -> Dependencies:
         users=UserService(repository, extensions=extensions),
         groups=GroupService(repository, extensions=extensions),
         events=events,
+        refusals=TableRefusalLog(repository),
         base_url=os.environ.get("SCIM_BASE_URL", "").strip() or None,
         fair_share=fair_share_from_settings(os.environ),
     )

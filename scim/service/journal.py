@@ -10,12 +10,24 @@ service states which attributes a replace or patch changed (``note_change``). Bo
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+
+
+def name_digest(value: str) -> str:
+    """The digest a unique name's index row and journal rows carry (of the value as indexed)."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def user_name_digest(user_name: str) -> str:
+    """The ``NameDigest`` of a user's journal rows: of userName as its index entry holds it, in lower
+    case (caseExact false, RFC 7643 section 4.1.1)."""
+    return name_digest(user_name.lower())
 
 
 def key_time(moment: datetime) -> str:
@@ -40,6 +52,32 @@ class ChangeFacts:
     event: str
     attributes: tuple[str, ...]
     activation: bool | None = None
+
+
+@dataclass(frozen=True)
+class RefusedWrite:
+    """A write an authenticated caller asked for and did not get (the audit trail's other half):
+    nothing changed, so there is no journal row; ``scim.api.audit`` records it apart."""
+
+    time: str  # ISO 8601 UTC, to the microsecond
+    operation: str  # POST, PUT, PATCH, DELETE
+    resource_type: str  # User, Group
+    resource_id: str  # "-" for a POST
+    status: int
+    scim_type: str  # "-" when the error has none
+    actor: str
+    request_id: str
+    name_digest: str = ""  # of a POSTed userName, normalized as its index row's (findable, not readable)
+
+
+class RefusalLog(Protocol):
+    """Where refused writes are kept, beside the tenant's journal and swept with it."""
+
+    def record(self, tenant: str, refusal: RefusedWrite) -> None:
+        """Store one refused write (one storage request)."""
+
+    def between(self, tenant: str, low: str, high: str) -> list[RefusedWrite]:
+        """The refused writes with ``low <= key time < high`` (``key_time`` form; empty: open end)."""
 
 
 _request: ContextVar[RequestFacts | None] = ContextVar("scim_journal_request", default=None)

@@ -16,6 +16,7 @@ from azure.data.tables import UpdateMode
 
 from scim.service.events import JournalEntry, PollState
 from scim.storage.journal import JOURNAL_PREFIX, retention_cutoff
+from scim.storage.refusals import REFUSAL_END, REFUSAL_PREFIX
 from scim.storage.resources import MAX_TRANSACTION_OPERATIONS, TableResourceRepository
 
 POLL_STATE_KEY = "evs:poll"
@@ -69,20 +70,23 @@ class TableEventStore:
             self._repository.write_row(entity, UpdateMode.REPLACE, state.version, MatchConditions.IfNotModified)
 
     def sweep(self, tenant: str, now: datetime, retention_days: int) -> int:
-        """Delete the tenant's journal rows older than ``retention_days``; how many went."""
+        """Delete the tenant's journal rows and refused writes older than ``retention_days``; how many went."""
+        cutoff = retention_cutoff(now, retention_days)[len(JOURNAL_PREFIX) :]
         keys = [
             row["RowKey"]
-            for row in self._repository.query_range(
-                tenant, JOURNAL_PREFIX, retention_cutoff(now, retention_days), select=["RowKey"]
-            )
+            for prefix in (JOURNAL_PREFIX, REFUSAL_PREFIX)
+            for row in self._repository.query_range(tenant, prefix, prefix + cutoff, select=["RowKey"])
         ]
         for start in range(0, len(keys), MAX_TRANSACTION_OPERATIONS):
             self._repository.delete_batch(tenant, keys[start : start + MAX_TRANSACTION_OPERATIONS])
         return len(keys)
 
     def tenants_with_journal(self) -> list[str]:
-        """Every partition holding journal rows (a scan of keys; the retention sweep's daily list)."""
-        return self._repository.partitions_with_prefix(JOURNAL_PREFIX, JOURNAL_END)
+        """Every partition holding journal rows or refused writes (scans of keys; the retention
+        sweep's daily list)."""
+        journals = self._repository.partitions_with_prefix(JOURNAL_PREFIX, JOURNAL_END)
+        refusals = self._repository.partitions_with_prefix(REFUSAL_PREFIX, REFUSAL_END)
+        return sorted({*journals, *refusals})
 
 
 def entry_from_row(row: Any) -> JournalEntry:

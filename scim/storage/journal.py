@@ -21,7 +21,6 @@ backwards for a resource as long as that holds. Across resources nothing is prom
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -98,8 +97,3 @@ def with_journal_row(
 def retention_cutoff(now: datetime, days: int) -> str:
     """Rows with keys below this are older than ``days`` days."""
     return key_before(now - timedelta(days=days))
-
-
-def name_digest(value: str) -> str:
-    """The digest a unique name's index row and journal rows carry (of the normalized value)."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()

@@ -38,6 +38,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
+from scim.service.journal import name_digest
 from scim.service.ports import (
     IndexEntry,
     KeyTaken,
@@ -51,7 +52,7 @@ from scim.service.ports import (
     TenantSchemas,
     VersionConflict,
 )
-from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, name_digest, with_journal_row
+from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, with_journal_row
 
 # Table Storage: a string property holds at most 64 KiB (32K UTF-16 units), an entity 1 MiB.
 JSON_CHUNK_CHARACTERS = 30_000

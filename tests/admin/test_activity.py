@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from azure.data.tables import TableClient
 
 from scim.admin import cli
 from scim.auth.tokens import SettingsTokenSource
+from scim.storage.refusals import TableRefusalLog
+from scim.storage.resources import TableResourceRepository
+from tests.support.audit import serving_audited
 from tests.support.bodies import patch_body, user_body
 from tests.support.http import Client, created
 
@@ -74,3 +79,22 @@ def test_create_event_reader_stores_a_credential_apart_from_the_token(capsys, tm
 
     assert record.current == "acme-secret-token-0001" and record.event_reader and record.event_reader in printed
     assert record.event_reader not in record.tokens
+
+
+@pytest.fixture
+def audited_api(repository: TableResourceRepository, tenant: str, tokens: dict[str, str]) -> Iterator[Client]:
+    with serving_audited(repository, TableRefusalLog(repository), tenant, tokens) as api:
+        yield api
+
+
+def test_activity_by_user_name_lists_a_refused_create_among_the_changes(
+    audited_api: Client, table: TableClient, tenant: str, capsys, tmp_path: Path
+):
+    user = created(audited_api, user_body("alice@example.com"))
+    audited_api.call("POST", body=user_body("ALICE@example.com"))  # Entra's retry of a create: 409
+    audited_api.call("DELETE", f"/{user['id']}")
+
+    entries = activity_json(capsys, tmp_path, table, tenant, "--user-name", "Alice@Example.com")
+
+    assert [(e["event"], e.get("status")) for e in entries] == [("create", None), ("refused", 409), ("delete", None)]
+    assert entries[1]["scim_type"] == "uniqueness"
