@@ -14,6 +14,9 @@ Without the settings below it is exactly ``python -m local_host``. With them:
   request is sent (nothing written), ``kill-after`` once storage has answered (written, answer
   lost), ``pause-before`` prints ``fault: paused`` and sleeps so that the harness can kill the
   process from outside in the middle of a request. Requests without the header are untouched.
+- ``SCIM_CLOCK_OFFSET_SECONDS=<seconds>``: this instance's clock runs that far ahead (negative:
+  behind) wherever writes are stamped (lastModified, journal rows), as an instance whose clock
+  drifted would.
 
 For tests and benchmarks only: production runs ``function_app`` on the Functions host.
 """
@@ -34,6 +37,7 @@ from local_host.server import main
 FAULT_HEADER = "X-Fault"
 FAKE_KEY_VAULT_SETTING = "SCIM_FAKE_KEY_VAULT_FILE"
 FAULT_HOOKS_SETTING = "SCIM_FAULT_HOOKS"
+CLOCK_OFFSET_SETTING = "SCIM_CLOCK_OFFSET_SECONDS"
 PAUSED_LINE = "fault: paused"
 PAUSE_SECONDS = 60
 
@@ -142,8 +146,29 @@ def install_fault_hooks() -> None:
     Router.dispatch = dispatch_with_fault
 
 
+# --- a clock that drifted --------------------------------------------------------------------
+
+
+def install_clock_offset(seconds: float) -> None:
+    """Shift ``datetime.now`` by ``seconds`` in the modules that stamp writes."""
+    from datetime import datetime, timedelta
+
+    from scim.service import resources
+    from scim.storage import journal
+
+    class DriftedDateTime(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return datetime.now(tz) + timedelta(seconds=seconds)
+
+    resources.datetime = DriftedDateTime  # type: ignore[misc]
+    journal.datetime = DriftedDateTime  # type: ignore[misc]
+
+
 def run_instance() -> None:
     """Switch on the seams the settings ask for, then serve as the local host does."""
+    if os.environ.get(CLOCK_OFFSET_SETTING):
+        install_clock_offset(float(os.environ[CLOCK_OFFSET_SETTING]))
     if os.environ.get(FAKE_KEY_VAULT_SETTING):
         from scim.auth import tokens
 

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -61,8 +61,15 @@ class Instance:
 class Instances:
     """N instances sharing one table, tenants and settings; see ``instances``."""
 
-    def __init__(self, environment: Mapping[str, str], scratch: Path, tokens: Mapping[str, str]):
+    def __init__(
+        self,
+        environment: Mapping[str, str],
+        scratch: Path,
+        tokens: Mapping[str, str],
+        own_settings: Sequence[Mapping[str, str]] = (),
+    ):
         self.environment = dict(environment)
+        self.own_settings = list(own_settings)  # the n-th started gets own_settings[n % len], if any
         self.scratch = scratch
         self.tokens = dict(tokens)
         self.table_name = self.environment["SCIM_TABLE_NAME"]
@@ -86,9 +93,10 @@ class Instances:
         port = free_port(HOST)
         log_path = self.scratch / f"instance-{number}.log"
         command = [sys.executable, "-m", "bench.instance", "--host", HOST, "--port", str(port)]
+        own = self.own_settings[number % len(self.own_settings)] if self.own_settings else {}
         context = listening_process(
             command,
-            self.environment,
+            {**self.environment, **own},
             log_path,
             (HOST, port),
             f"instance {number}",
@@ -173,13 +181,15 @@ def instances(
     *,
     create_table: bool = True,
     key_vault: Mapping[str, str] | None = None,
+    own_settings: Sequence[Mapping[str, str]] = (),
 ) -> Iterator[Instances]:
     """``count`` instances on a fresh table (deleted afterwards), each tenant with a fresh token.
 
     The tokens are given in ``SCIM_TOKENS``, read by each instance at its start; with
     ``key_vault`` (secret name -> value) the instances read tenants' records from a shared fake
     Key Vault instead (``SCIM_FAKE_KEY_VAULT_FILE``). ``create_table=False`` leaves the table to the
-    instances, which create it on first use. ``settings`` are added to every instance's environment.
+    instances, which create it on first use. ``settings`` are added to every instance's environment;
+    ``own_settings[n]`` to the n-th instance's only (cycled), such as a clock offset.
     """
     tokens = {tenant: secrets.token_urlsafe(32) for tenant in tenants}
     table_name = "scale" + uuid.uuid4().hex[:12]
@@ -198,7 +208,7 @@ def instances(
         environment.pop("SCIM_KEY_VAULT_URL", None)
         if key_vault is not None:
             environment["SCIM_FAKE_KEY_VAULT_FILE"] = str(Path(scratch) / "key-vault.json")
-        group = Instances(environment, Path(scratch), tokens)
+        group = Instances(environment, Path(scratch), tokens, own_settings)
         if key_vault is not None:
             group.update_key_vault(key_vault)
         try:

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
@@ -101,6 +101,16 @@ class PatchResult:
 def utc_now() -> str:
     """Now as an RFC 3339 dateTime with milliseconds, in UTC."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def later_than(previous: str, now: str) -> str:
+    """``now``, or 1 ms after ``previous`` when ``now`` is not later: a resource's lastModified (and
+    with it the time key of its journal rows, ``scim.storage.journal``) grows with every write
+    whatever the writing instance's clock says, since every write follows the version it read."""
+    after_previous = datetime.fromisoformat(previous) + timedelta(milliseconds=1)
+    if datetime.fromisoformat(now) >= after_previous:
+        return now
+    return after_previous.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def new_resource_id() -> str:
@@ -366,8 +376,9 @@ class ResourceService:
             attributes = change(current)
             if attributes == current.attributes:
                 return current  # nothing changes: no write, same version
+            last_modified = later_than(current.last_modified, self._clock())
             updated = StoredResource(
-                current.resource_type, current.id, attributes, current.created, self._clock(), current.version
+                current.resource_type, current.id, attributes, current.created, last_modified, current.version
             )
             old_indexes, new_indexes = _indexes(resource_type, current.attributes), _indexes(resource_type, attributes)
             journal.note_change(event, current.attributes, attributes)

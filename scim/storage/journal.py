@@ -12,18 +12,20 @@ write stored), ``NameDigest`` (SHA-256 of the resource's normalized unique name,
 row: the operator finds a user's rows by userName without the journal holding it), ``Active`` (after an activation
 change), ``Added`` and ``Removed`` (JSON lists of member ids), ``RequestId``, ``Actor``, ``Time``.
 
-Order: keys sort by the writing instance's clock. Two writes of one resource are ordered by the
-resource's ETag chain (each is conditional on the version the previous one produced), and a write
-starts by reading that version, so clocks would have to disagree by more than a read and a
-transaction take for rows of one resource to sort out of order; ``Time`` of each row never goes
-backwards for a resource as long as that holds. Across resources nothing is promised.
+Order: a write of a resource (create, replace, delete) is keyed by its lastModified, which the
+service makes grow by at least 1 ms along the resource's version chain (each write is conditional on
+the version the previous one produced, and starts by reading it: ``later_than`` in
+``scim.service.resources``); a delete 1 ms after it (or the clock, if later). So the rows of one
+resource sort in the order of its writes whatever the instances' clocks say. Membership rows
+(unconditional merges that commute) and a delete's cleanup rows take the writing instance's clock.
+Across resources nothing is promised.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,8 +34,6 @@ from scim.service import journal
 JOURNAL_PREFIX = "jnl:"
 # Rows a transaction may carry besides the journal row.
 JOURNAL_ROWS_PER_TRANSACTION = 1
-
-Clock = Callable[[], datetime]
 
 
 def utc_clock() -> datetime:
@@ -60,11 +60,15 @@ def with_journal_row(
     removed: Sequence[str] = (),
     modified: str | None = None,
     name_digest: str | None = None,
-    clock: Clock = utc_clock,
+    at: datetime | None = None,
 ) -> list[tuple[Any, ...]]:
     """``operations`` with the journal row of this change appended (last, so that the positions of
-    the other operations, which failure reports name, do not move)."""
-    now = clock()
+    the other operations, which failure reports name, do not move).
+
+    The row's time (the order of its key) is ``at`` when given, else the instance's clock. The
+    writes of a resource give the time of its version chain (``row_time``), so that its rows sort
+    in the order of its writes whatever the writers' clocks."""
+    now = at if at is not None else utc_clock()
     change = journal.current_change() if event == "replace" else None
     if event == "replace":  # the service said whether a PUT or a PATCH (scim.service.journal)
         event = change.event if change else "patch"
@@ -92,6 +96,15 @@ def with_journal_row(
     row["RequestId"] = facts.request_id if facts else "-"
     row["Actor"] = facts.actor if facts else "-"
     return [*operations, ("create", row)]
+
+
+def row_time(last_modified: str, *, after: bool = False) -> datetime:
+    """The journal time of a write of a resource whose lastModified is ``last_modified`` (RFC 3339):
+    that moment for the write that set it (a create, a replace), 1 ms after it for a write that
+    follows it (a delete). The service makes lastModified grow along the version chain
+    (``scim.service.resources.later_than``), so rows of one resource sort in the order of its writes."""
+    moment = datetime.fromisoformat(last_modified)
+    return moment + timedelta(milliseconds=1) if after else moment
 
 
 def retention_cutoff(now: datetime, days: int) -> str:

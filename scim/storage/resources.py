@@ -52,7 +52,7 @@ from scim.service.ports import (
     TenantSchemas,
     VersionConflict,
 )
-from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, with_journal_row
+from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, row_time, utc_clock, with_journal_row
 
 # Table Storage: a string property holds at most 64 KiB (32K UTF-16 units), an entity 1 MiB.
 JSON_CHUNK_CHARACTERS = 30_000
@@ -160,7 +160,13 @@ class TableResourceRepository:
             for entry in indexes
         ]
         operations = with_journal_row(
-            operations, tenant, "delete", resource.resource_type, resource.id, name_digest=_unique_name_digest(indexes)
+            operations,
+            tenant,
+            "delete",
+            resource.resource_type,
+            resource.id,
+            name_digest=_unique_name_digest(indexes),
+            at=max(utc_clock(), row_time(resource.last_modified, after=True)),
         )
         self._transact(operations, [], first_index_at=1)
         self._remove_memberships(tenant, resource.resource_type, resource.id)  # the marker was just written
@@ -540,6 +546,7 @@ def _with_resource_journal_row(
         resource.id,
         modified=resource.last_modified,
         name_digest=_unique_name_digest(indexes),
+        at=row_time(resource.last_modified),
     )
 
 

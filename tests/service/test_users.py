@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +13,7 @@ from scim.models.user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 from scim.service.query import ListRequest
 from scim.service.resources import MAX_PAGE_SIZE
 from scim.service.users import UserService
+from scim.storage.resources import TableResourceRepository
 from tests.support.bodies import patch_body, user_body
 
 # create
@@ -500,3 +503,23 @@ def test_filter_whose_index_matches_more_resources_than_a_request_may_read_is_to
 
     with pytest.raises(TooMany):
         users.find(tenant, ListRequest('externalId eq "same"'))
+
+
+def _clock_off_by(seconds: float) -> Callable[[], str]:
+    def now() -> str:
+        moment = datetime.now(UTC) + timedelta(seconds=seconds)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    return now
+
+
+def test_last_modified_grows_with_each_write_when_the_writers_clock_is_behind(
+    repository: TableResourceRepository, tenant: str
+):
+    ahead, behind = UserService(repository, clock=_clock_off_by(5)), UserService(repository, clock=_clock_off_by(-5))
+    user = ahead.create(tenant, user_body("alice@example.com"))
+
+    patched = behind.patch(tenant, user.id, patch_body({"op": "replace", "path": "displayName", "value": "Alice"}))
+
+    assert patched.resource is not None
+    assert datetime.fromisoformat(patched.resource.last_modified) > datetime.fromisoformat(user.last_modified)
