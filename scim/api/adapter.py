@@ -21,7 +21,7 @@ import azure.functions as func
 from scim.api import audit, dependencies
 from scim.api.decoding import MAX_BODY_BYTES, check_json_media_type, check_request_text, parse_json_body
 from scim.api.fair_share import TooManyRequests
-from scim.auth.records import is_tenant_slug
+from scim.auth.records import TenantCredentials, is_tenant_slug
 from scim.auth.tokens import authenticate, authenticate_event_reader
 from scim.errors import (
     InvalidValue,
@@ -163,12 +163,20 @@ def _poll_events(call: Call[None]) -> Reply:
 def service_provider_config(request: func.HttpRequest) -> func.HttpResponse:
     """/ServiceProviderConfig (RFC 7644 section 4): readable without a token. The calling tenant is
     known only when the request carries credentials it accepts: then its own authentication
-    schemes are listed, else every scheme the service offers (a tenant's are not public)."""
-    handlers = {"GET": lambda call: Reply(200, discovery.service_provider_config(call.tenant_url, _methods(call)))}
-    return _serve(request, _no_service, handlers, access="public")
+    schemes are listed, and its security events (RFC 9967 section 4) if it has an event reader;
+    else every scheme the service offers (a tenant's are not public)."""
+
+    def answer(call: Call[None]) -> Reply:
+        caller = _calling_tenant(call)
+        methods = caller.methods if caller is not None else None
+        has_events = caller is not None and caller.event_reader is not None
+        return Reply(200, discovery.service_provider_config(call.tenant_url, methods, security_events=has_events))
+
+    return _serve(request, _no_service, {"GET": answer}, access="public")
 
 
-def _methods(call: Call[None]) -> tuple[str, ...] | None:
+def _calling_tenant(call: Call[None]) -> TenantCredentials | None:
+    """The calling tenant's record when the request carries a credential it accepts, else None."""
     authorization = call.request.headers.get("Authorization")
     if not authorization:
         return None
@@ -177,7 +185,7 @@ def _methods(call: Call[None]) -> tuple[str, ...] | None:
         authenticate(call.tenant, authorization, served.tokens, tenant_url=call.tenant_url, oauth=served.oauth)
     except Unauthorized:
         return None
-    return served.tokens.credentials_for(call.tenant).methods
+    return served.tokens.credentials_for(call.tenant)
 
 
 def schemas(request: func.HttpRequest) -> func.HttpResponse:

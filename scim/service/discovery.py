@@ -65,12 +65,15 @@ def authentication_schemes(methods: tuple[str, ...] | None) -> list[dict[str, An
     return [{**scheme, "primary": index == 0} for index, scheme in enumerate(unique)]
 
 
-def service_provider_config(tenant_url: str, methods: tuple[str, ...] | None = None) -> dict[str, Any]:
+def service_provider_config(
+    tenant_url: str, methods: tuple[str, ...] | None = None, *, security_events: bool = False
+) -> dict[str, Any]:
     """RFC 7643 section 5: what this service provider implements, and nothing more; the
-    authentication schemes of the calling tenant (``methods``) when it is known."""
+    authentication schemes of the calling tenant (``methods``) when it is known, and the events it
+    can read (RFC 9967 section 4) when it has an event reader (``security_events``)."""
     from scim.service.bulk import MAX_OPERATIONS, MAX_PAYLOAD_BYTES  # not at cold start: few requests need it
 
-    return {
+    config: dict[str, Any] = {
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
         "patch": {"supported": True},
         "bulk": {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD_BYTES},
@@ -87,10 +90,14 @@ def service_provider_config(tenant_url: str, methods: tuple[str, ...] | None = N
             "maxPageSize": MAX_PAGE_SIZE,
         },
         "authenticationSchemes": authentication_schemes(methods),
-        # RFC 9967 section 4: the events this service issues, by poll at {Tenant URL}/Events (RFC 8936).
-        "securityEvents": {"asyncRequest": "none", "eventUris": list(EVENT_URIS)},
         "meta": {"resourceType": "ServiceProviderConfig", "location": f"{tenant_url}/ServiceProviderConfig"},
     }
+    if security_events:
+        # RFC 9967 section 4: the events this service issues, by poll at {Tenant URL}/Events (RFC 8936).
+        # Only to a tenant that can read them: clients built on RFC 7643 alone (scim2-models among
+        # them) refuse an attribute they do not know.
+        config["securityEvents"] = {"asyncRequest": "none", "eventUris": list(EVENT_URIS)}
+    return config
 
 
 def schemas(tenant_url: str, served: tuple[ResourceType, ...] = RESOURCE_TYPES) -> dict[str, Any]:

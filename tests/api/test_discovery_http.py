@@ -15,11 +15,10 @@ def test_service_provider_config_is_readable_without_a_token(served, tenant: str
     assert json_of(response)["meta"]["location"] == f"{HOST}/scim/{tenant}/v2/ServiceProviderConfig"
 
 
-def test_service_provider_config_advertises_the_security_events_it_issues(served, tenant: str):
-    events = json_of(discovery_request(tenant, "/ServiceProviderConfig"))["securityEvents"]
-
-    assert events["asyncRequest"] == "none"
-    assert "urn:ietf:params:scim:event:prov:deactivate" in events["eventUris"]
+def test_service_provider_config_has_no_security_events_for_a_tenant_without_an_event_reader(
+    served, tenant: str, tokens: dict[str, str]
+):
+    assert "securityEvents" not in json_of(discovery_request(tenant, "/ServiceProviderConfig", token=tokens[tenant]))
 
 
 @pytest.mark.parametrize("path", ["/Schemas", "/ResourceTypes", "/ResourceTypes/User"])

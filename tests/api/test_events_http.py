@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.bodies import add_members, group_body, patch_body, user_body
 from tests.support.events import FakeClock, poll, serving_events, verified_claims
-from tests.support.http import Client, created, json_of
+from tests.support.http import Client, created, discovery_request, json_of
 
 EVENT = "urn:ietf:params:scim:event:"
 REDELIVERY_SECONDS = 60
@@ -41,6 +41,19 @@ def sets_of(tenant: str, reader: str, body: dict | None = None) -> dict[str, dic
     response = poll(tenant, reader, body)
     assert response.status_code == 200, response.get_body()
     return {jti: verified_claims(token, reader) for jti, token in json_of(response)["sets"].items()}
+
+
+def test_service_provider_config_advertises_the_security_events_to_a_tenant_with_an_event_reader(
+    events_served, tenant: str, tokens: dict[str, str]
+):
+    config = json_of(discovery_request(tenant, "/ServiceProviderConfig", token=tokens[tenant]))
+
+    assert config["securityEvents"]["asyncRequest"] == "none"
+    assert EVENT + "prov:deactivate" in config["securityEvents"]["eventUris"]
+
+
+def test_service_provider_config_read_without_a_token_has_no_security_events(events_served, tenant: str):
+    assert "securityEvents" not in json_of(discovery_request(tenant, "/ServiceProviderConfig"))
 
 
 def test_a_created_user_is_one_signed_create_notice(api, tenant, readers):

@@ -17,16 +17,6 @@ from scim2_tester import Status, check_server  # noqa: E402
 # check title -> why our answer differs, with the RFC section that allows it
 EXPECTED_DIFFERENCES: dict[str, str] = {}
 
-# check title -> (the text its failure must contain, why): a failure for any other reason still fails.
-NEWER_THAN_THE_TESTER: dict[str, tuple[str, str]] = {
-    "service_provider_config_endpoint": (
-        "extra_forbidden",
-        "RFC 9967 section 4 adds securityEvents to ServiceProviderConfig; scim2-models forbids attributes"
-        " it does not know (its message is cut short before naming the attribute, so one extra attribute"
-        " is what is tolerated; tests/api/test_discovery_http.py checks securityEvents itself)",
-    ),
-}
-
 
 def test_every_scim2_tester_check_succeeds(local_host_url, capsys):
     http = httpx2.Client(base_url=local_host_url.tenant_url(), headers=local_host_url.auth_header(), timeout=30)
@@ -39,15 +29,7 @@ def test_every_scim2_tester_check_succeeds(local_host_url, capsys):
     failures = [
         f"{result.title}: {result.status.name}: {result.reason}"
         for result in results
-        if result.status != Status.SUCCESS
-        and result.title not in EXPECTED_DIFFERENCES
-        and not _newer_than_the_tester(result.title, str(result.reason))
+        if result.status != Status.SUCCESS and result.title not in EXPECTED_DIFFERENCES
     ]
     assert failures == []
     assert statuses["SUCCESS"] == len(results)  # none skipped either
-
-
-def _newer_than_the_tester(title: str, reason: str) -> bool:
-    """The failure is only the tester not knowing a later RFC's attribute (and nothing else is wrong)."""
-    expected = NEWER_THAN_THE_TESTER.get(title)
-    return expected is not None and expected[0] in reason and "1 validation error for ServiceProviderConf" in reason

@@ -47,6 +47,9 @@ class TenantState:
     pending_deletes: set[tuple[str, str]] = field(default_factory=set)  # (type, id)
     last_modified: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, id) -> LastModified
     journal: list[dict[str, Any]] = field(default_factory=list)  # jnl rows in key order
+    # Rows that hold no resource state: refused writes (``ref:``), the event poll's bookkeeping
+    # (``evs:``), the tenant's extension schemas (``sch:``).
+    bookkeeping: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
 
     def ids(self, resource_type: str) -> set[str]:
@@ -64,8 +67,12 @@ class TenantState:
             + len(self.reverse)
             + len(self.pending_deletes)
             + len(self.journal)
+            + len(self.bookkeeping)
             + len(self.unknown)
         )
+
+
+BOOKKEEPING_KINDS = ("ref", "evs", "sch")
 
 
 def read_state(table: TableClient, tenant: str) -> TenantState:
@@ -94,6 +101,8 @@ def read_state(table: TableClient, tenant: str) -> TenantState:
         elif kind == "del":
             resource_type, _, resource_id = rest.partition(":")
             state.pending_deletes.add((resource_type, resource_id))
+        elif kind in BOOKKEEPING_KINDS:
+            state.bookkeeping.append(key)
         else:
             state.unknown.append(key)
     return state
