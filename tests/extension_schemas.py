@@ -65,3 +65,12 @@ GROUP_SCHEMA_DOCUMENT = {"id": GROUP_EXTENSION, "name": "ContosoGroup", "attribu
 def declare(repository: SchemaRepository, tenant: str, document: dict, resource_type: str = "User") -> None:
     """Store ``document`` as one of ``tenant``'s schemas, as ``schema put`` does."""
     repository.put_schema(tenant, document["id"], StoredSchema(resource_type, json.dumps(document)))
+
+
+def unique_schema(urn: str, count: int) -> dict:
+    """A User extension declaring ``count`` string attributes with uniqueness server."""
+    return {
+        "id": urn,
+        "name": "Unique",
+        "attributes": [{"name": f"key{number}", "type": "string", "uniqueness": "server"} for number in range(count)],
+    }

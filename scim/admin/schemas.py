@@ -20,6 +20,9 @@ from scim.admin.stores import AdminError
 from scim.models.extension_schema import (
     MAX_SCHEMA_CHARACTERS,
     MAX_SCHEMAS_PER_TENANT,
+    DeclaredSchema,
+    InvalidSchema,
+    check_unique_attribute_count,
     parse_extension_schema,
     schema_document,
 )
@@ -82,8 +85,24 @@ def _put(args: argparse.Namespace, repository: SchemaRepository) -> None:
     urns = {_urn_of(row) for row in stored}
     if schema.urn.lower() not in urns and len(urns) >= MAX_SCHEMAS_PER_TENANT:
         raise AdminError(f"tenant {args.tenant} has {len(urns)} schemas already; at most {MAX_SCHEMAS_PER_TENANT}")
+    others = [known for known in _parsed(stored) if known.urn.lower() != schema.urn.lower()]
+    try:
+        check_unique_attribute_count([*others, schema])
+    except InvalidSchema as problem:
+        raise AdminError(f"tenant {args.tenant}: {problem}") from None
     repository.put_schema(args.tenant, schema.urn, StoredSchema(schema.resource_type, text))
     _note(f"{schema.urn} extends {schema.resource_type}s of tenant {args.tenant}. {APPLIES}")
+
+
+def _parsed(stored: list[StoredSchema]) -> list[DeclaredSchema]:
+    """The stored schemas that are still valid (instances do not serve the others)."""
+    parsed = []
+    for row in stored:
+        try:
+            parsed.append(parse_extension_schema(json.loads(row.document), row.resource_type))
+        except (ValueError, InvalidSchema):
+            continue
+    return parsed
 
 
 def _list(args: argparse.Namespace, repository: SchemaRepository) -> None:

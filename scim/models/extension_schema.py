@@ -10,6 +10,7 @@ values are checked by ``scim.service.extension_values`` against these declaratio
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -27,6 +28,10 @@ from scim.models.base import (
 MAX_SCHEMAS_PER_TENANT = 20
 MAX_ATTRIBUTES_PER_SCHEMA = 100  # sub-attributes included
 MAX_SCHEMA_CHARACTERS = 30_000  # the JSON of one schema: one Table Storage property
+# Attributes with uniqueness server or global, per resource type, deployment and tenant schemas
+# together. Each has an index row; a replace that changes them all writes 1 + 2 x (2 core + 32) + 1
+# operations, inside a transaction's 100 (scim/storage/resources.py).
+MAX_UNIQUE_ATTRIBUTES_PER_TYPE = 32
 RESOURCE_TYPE_NAMES = ("User", "Group")
 # A URN (RFC 8141) restricted to characters that are safe in Table Storage keys and SCIM paths.
 _URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}(?::[A-Za-z0-9._-]+)+")
@@ -64,6 +69,19 @@ class DeclaredSchema:
     def unique_attributes(self) -> list[AttributeInfo]:
         """Attributes whose values are unique per tenant (``uniqueness`` server or global)."""
         return [info for info in self.attributes.by_name.values() if info.characteristics.uniqueness != "none"]
+
+
+def check_unique_attribute_count(schemas: Iterable[DeclaredSchema]) -> None:
+    """InvalidSchema when ``schemas`` declare more than ``MAX_UNIQUE_ATTRIBUTES_PER_TYPE`` unique
+    attributes for one resource type."""
+    counts: dict[str, int] = {}
+    for schema in schemas:
+        counts[schema.resource_type] = counts.get(schema.resource_type, 0) + len(schema.unique_attributes())
+    for resource_type, count in counts.items():
+        if count > MAX_UNIQUE_ATTRIBUTES_PER_TYPE:
+            raise InvalidSchema(
+                f"{count} unique attributes extend {resource_type}s; at most {MAX_UNIQUE_ATTRIBUTES_PER_TYPE}"
+            )
 
 
 def resource_type_of(urn: str, given: str | None = None) -> str:

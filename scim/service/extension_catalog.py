@@ -25,6 +25,7 @@ from scim.models.extension_schema import (
     RESOURCE_TYPE_NAMES,
     DeclaredSchema,
     InvalidSchema,
+    check_unique_attribute_count,
     parse_extension_schema,
 )
 from scim.models.resource_types import ResourceType
@@ -58,6 +59,7 @@ def load_deployment_schemas(folder: Path) -> list[DeclaredSchema]:
                 found.append(parse_extension_schema(json.loads(path.read_text(encoding="utf-8")), resource_type))
             except (ValueError, InvalidSchema) as problem:
                 raise InvalidSchema(f"{path}: {problem}") from None
+    check_unique_attribute_count(found)
     return found
 
 
@@ -124,8 +126,15 @@ class ExtensionCatalog:
                 own.append(parse_extension_schema(json.loads(row.document), row.resource_type))
             except (ValueError, InvalidSchema):
                 logger.warning("A stored tenant schema is invalid and is not served")  # never its content
-        # A tenant's schema replaces the deployment's of the same URN.
-        urns = {schema.urn.lower() for schema in own}
-        schemas = tuple(schema for schema in deployment if schema.urn.lower() not in urns) + tuple(own)
+        schemas: tuple[DeclaredSchema, ...] = tuple(deployment)
+        for schema in own:
+            # A tenant's schema replaces the deployment's of the same URN.
+            candidate = (*(known for known in schemas if known.urn.lower() != schema.urn.lower()), schema)
+            try:
+                check_unique_attribute_count(candidate)
+            except InvalidSchema:
+                logger.warning("A stored tenant schema would exceed the unique attributes allowed; not served")
+                continue
+            schemas = candidate
         policy: Literal["keep", "reject"] = "reject" if stored.undeclared == "reject" else DEFAULT_UNDECLARED_POLICY
         return _Cached(now, schemas, policy)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from scim.admin import cli
-from scim.models.extension_schema import MAX_SCHEMAS_PER_TENANT
+from scim.models.extension_schema import MAX_SCHEMAS_PER_TENANT, MAX_UNIQUE_ATTRIBUTES_PER_TYPE
 from scim.models.resource_types import USER
 from scim.service.extension_catalog import ExtensionCatalog
-from tests.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, EVERY_TYPE_SCHEMA
+from tests.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, EVERY_TYPE_SCHEMA, unique_schema
 
 
 @pytest.fixture
@@ -90,3 +90,17 @@ def test_put_beyond_the_schemas_a_tenant_may_have_fails(schema_admin, tenant, tm
 
     assert code == 1
     assert f"at most {MAX_SCHEMAS_PER_TENANT}" in err
+
+
+def test_put_beyond_the_unique_attributes_a_resource_type_may_have_fails(schema_admin, repository, tenant, tmp_path):
+    half = MAX_UNIQUE_ATTRIBUTES_PER_TYPE // 2
+    first = unique_schema("urn:example:params:first:User", half)
+    assert schema_admin("put", tenant, schema_file(tmp_path, first, "first.json"))[0] == 0
+
+    code, _, err = schema_admin(
+        "put", tenant, schema_file(tmp_path, unique_schema("urn:example:params:second:User", half + 1))
+    )
+
+    assert code == 1
+    assert f"at most {MAX_UNIQUE_ATTRIBUTES_PER_TYPE}" in err
+    assert len(repository.tenant_schemas(tenant).schemas) == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scim.errors import InvalidValue
-from scim.models.extension_schema import InvalidSchema
+from scim.models.extension_schema import MAX_UNIQUE_ATTRIBUTES_PER_TYPE, InvalidSchema
 from scim.models.resource_types import GROUP, USER
 from scim.models.user import USER_SCHEMA
 from scim.service.extension_catalog import ExtensionCatalog, load_deployment_schemas
@@ -22,6 +22,7 @@ from tests.extension_schemas import (
     GROUP_EXTENSION,
     GROUP_SCHEMA_DOCUMENT,
     declare,
+    unique_schema,
 )
 from tests.support.auth_fakes import FakeClock
 
@@ -188,3 +189,26 @@ def test_deployment_schemas_are_read_at_first_use_not_before(repository, tmp_pat
     catalog.resource_type("other-" + tenant, USER)
 
     assert reads == [1]
+
+
+def test_deployment_schemas_beyond_the_unique_attributes_allowed_are_refused(tmp_path: Path):
+    (tmp_path / "User").mkdir()
+    half = MAX_UNIQUE_ATTRIBUTES_PER_TYPE // 2
+    for name, count in (("first", half), ("second", half + 1)):
+        (tmp_path / "User" / f"{name}.json").write_text(json.dumps(unique_schema(f"urn:example:{name}:User", count)))
+
+    with pytest.raises(InvalidSchema, match=f"at most {MAX_UNIQUE_ATTRIBUTES_PER_TYPE}"):
+        load_deployment_schemas(tmp_path)
+
+
+def test_a_tenant_schema_beyond_the_unique_attributes_allowed_is_not_served(repository, clock, tenant):
+    from scim.models.extension_schema import parse_extension_schema
+
+    shipped = parse_extension_schema(unique_schema("urn:example:shipped:User", MAX_UNIQUE_ATTRIBUTES_PER_TYPE))
+    catalog = ExtensionCatalog(repository, lambda: [shipped], clock=clock)
+    declare(repository, tenant, unique_schema("urn:example:mine:User", 1))  # stored without the admin's check
+
+    served = catalog.resource_type(tenant, USER)
+
+    assert "urn:example:shipped:User" in served.extensions and "urn:example:mine:User" not in served.extensions
+    assert len(served.indexed) == 2 + MAX_UNIQUE_ATTRIBUTES_PER_TYPE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scim.errors import InvalidPath, InvalidValue, Mutability, Uniqueness
+from scim.models.extension_schema import MAX_UNIQUE_ATTRIBUTES_PER_TYPE
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
 from scim.service.extension_catalog import ExtensionCatalog
@@ -17,6 +18,7 @@ from tests.extension_schemas import (
     RULES_EXTENSION,
     RULES_SCHEMA,
     declare,
+    unique_schema,
 )
 
 X = EVERY_TYPE_EXTENSION
@@ -425,3 +427,21 @@ def test_search_from_the_root_refuses_undeclared_attributes_when_the_tenant_reje
 
     with pytest.raises(InvalidFilter, match="shoeSize"):
         root_search.search(tenant, services, ListRequest(filter=f'{UNDECLARED}:shoeSize eq "9"'))
+
+
+def test_a_replace_changing_every_unique_attribute_allowed_is_one_write(repository, tenant):
+    urn = "urn:example:params:keys:User"
+    declare(repository, tenant, unique_schema(urn, MAX_UNIQUE_ATTRIBUTES_PER_TYPE))
+    service = UserService(repository, extensions=ExtensionCatalog(repository))
+
+    def keyed(user_name: str, suffix: str) -> dict:
+        keys = {f"key{number}": f"{suffix}-{number}" for number in range(MAX_UNIQUE_ATTRIBUTES_PER_TYPE)}
+        return {"schemas": [USER_SCHEMA], "userName": user_name, "externalId": suffix, urn: keys}
+
+    user = service.create(tenant, keyed("alice", "old"))
+    replaced = service.replace(tenant, user.id, keyed("alice2", "new"))
+
+    assert replaced.attributes[urn]["key0"] == "new-0"
+    last = MAX_UNIQUE_ATTRIBUTES_PER_TYPE - 1
+    found = service.find(tenant, ListRequest(f'{urn}:key{last} eq "new-{last}"'))
+    assert [resource.id for resource in found.resources] == [user.id]
