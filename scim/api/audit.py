@@ -14,7 +14,6 @@ a filter or an attribute value (they may carry personal data).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,7 +21,9 @@ from typing import Any
 
 import azure.functions as func
 
+from scim.api.decoding import parse_json_body
 from scim.auth.records import is_tenant_slug
+from scim.errors import ScimError
 from scim.service import journal
 from scim.service.journal import RefusalLog, RefusedWrite, user_name_digest
 
@@ -92,8 +93,8 @@ def _store(refusals: Callable[[], RefusalLog | None], tenant: str, refusal: Refu
 def _posted_user_name_digest(request: func.HttpRequest) -> str:
     """The digest of the body's userName, so that ``activity --user-name`` finds a refused create."""
     try:
-        body: Any = json.loads(request.get_body() or b"")
-    except ValueError:
+        body: Any = parse_json_body(request.get_body() or b"")
+    except ScimError:  # the request was refused for its body, as the decoder refuses it
         return ""
     user_name = body.get("userName") if isinstance(body, dict) else None
     return user_name_digest(user_name) if isinstance(user_name, str) else ""

@@ -8,12 +8,13 @@ import pytest
 from azure.data.tables import TableClient
 
 from scim.service.ports import MemberMissing, Membership, ResourceMissing, StorageUnavailable, StoredResource
+from scim.service.resources import utc_now
 from scim.storage.resources import TableResourceRepository
 from tests.support.storage import FailRequestNumber
 
 
 def stored(repository: TableResourceRepository, tenant: str, resource_type: str) -> StoredResource:
-    resource = StoredResource(resource_type, str(uuid.uuid4()), {"name": resource_type}, "c", "m")
+    resource = StoredResource(resource_type, str(uuid.uuid4()), {"name": resource_type}, utc_now(), utc_now())
     return repository.insert(tenant, resource, [])
 
 
@@ -25,7 +26,9 @@ def keys_mentioning(table: TableClient, tenant: str, resource_id: str) -> list[s
 def test_added_members_are_listed_both_ways(repository: TableResourceRepository, tenant: str):
     group, user = stored(repository, tenant, "Group"), stored(repository, tenant, "User")
 
-    repository.change_memberships(tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified="t")
+    repository.change_memberships(
+        tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified=utc_now()
+    )
 
     assert repository.members(tenant, group.id) == [Membership(user.id, "User")]
     assert repository.groups_of(tenant, user.id) == [group.id]
@@ -34,9 +37,9 @@ def test_added_members_are_listed_both_ways(repository: TableResourceRepository,
 def test_adding_an_existing_member_again_succeeds(repository: TableResourceRepository, tenant: str):
     group, user = stored(repository, tenant, "Group"), stored(repository, tenant, "User")
     membership = [Membership(user.id, "User")]
-    repository.change_memberships(tenant, group.id, add=membership, remove=[], last_modified="t")
+    repository.change_memberships(tenant, group.id, add=membership, remove=[], last_modified=utc_now())
 
-    repository.change_memberships(tenant, group.id, add=membership, remove=[], last_modified="t")
+    repository.change_memberships(tenant, group.id, add=membership, remove=[], last_modified=utc_now())
 
     assert repository.members(tenant, group.id) == membership
 
@@ -45,7 +48,7 @@ def test_membership_change_returns_the_groups_new_version(repository: TableResou
     group, user = stored(repository, tenant, "Group"), stored(repository, tenant, "User")
 
     version = repository.change_memberships(
-        tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified="t"
+        tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified=utc_now()
     )
 
     assert version == repository.get(tenant, "Group", group.id).version != group.version
@@ -53,9 +56,11 @@ def test_membership_change_returns_the_groups_new_version(repository: TableResou
 
 def test_removed_members_leave_no_rows(repository: TableResourceRepository, table: TableClient, tenant: str):
     group, user = stored(repository, tenant, "Group"), stored(repository, tenant, "User")
-    repository.change_memberships(tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified="t")
+    repository.change_memberships(
+        tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified=utc_now()
+    )
 
-    repository.change_memberships(tenant, group.id, add=[], remove=[user.id], last_modified="t")
+    repository.change_memberships(tenant, group.id, add=[], remove=[user.id], last_modified=utc_now())
 
     assert keys_mentioning(table, tenant, user.id) == [f"res:User:{user.id}"]
 
@@ -65,7 +70,7 @@ def test_more_members_than_one_transaction_holds_are_all_added(repository: Table
     users = [stored(repository, tenant, "User") for _ in range(75)]
 
     repository.change_memberships(
-        tenant, group.id, add=[Membership(u.id, "User") for u in users], remove=[], last_modified="t"
+        tenant, group.id, add=[Membership(u.id, "User") for u in users], remove=[], last_modified=utc_now()
     )
 
     assert sorted(m.member_id for m in repository.members(tenant, group.id)) == sorted(u.id for u in users)
@@ -78,7 +83,7 @@ def test_membership_change_on_a_missing_group_raises_resource_missing(
 
     with pytest.raises(ResourceMissing):
         repository.change_memberships(
-            tenant, str(uuid.uuid4()), add=[Membership(user.id, "User")], remove=[], last_modified="t"
+            tenant, str(uuid.uuid4()), add=[Membership(user.id, "User")], remove=[], last_modified=utc_now()
         )
 
     assert keys_mentioning(table, tenant, user.id) == [f"res:User:{user.id}"]
@@ -92,7 +97,11 @@ def test_adding_a_missing_member_raises_member_missing_and_adds_nothing(
 
     with pytest.raises(MemberMissing) as missing:
         repository.change_memberships(
-            tenant, group.id, add=[Membership(user.id, "User"), Membership(ghost, "User")], remove=[], last_modified="t"
+            tenant,
+            group.id,
+            add=[Membership(user.id, "User"), Membership(ghost, "User")],
+            remove=[],
+            last_modified=utc_now(),
         )
 
     assert missing.value.member_id == ghost
@@ -101,7 +110,9 @@ def test_adding_a_missing_member_raises_member_missing_and_adds_nothing(
 
 def test_memberships_present_reports_only_members(repository: TableResourceRepository, tenant: str):
     group, member, other = (stored(repository, tenant, t) for t in ("Group", "User", "User"))
-    repository.change_memberships(tenant, group.id, add=[Membership(member.id, "User")], remove=[], last_modified="t")
+    repository.change_memberships(
+        tenant, group.id, add=[Membership(member.id, "User")], remove=[], last_modified=utc_now()
+    )
 
     assert repository.memberships_present(tenant, group.id, [member.id, other.id]) == {member.id}
 
@@ -112,7 +123,9 @@ def test_deleting_a_member_removes_its_memberships(
     groups = [stored(repository, tenant, "Group") for _ in range(3)]
     user = stored(repository, tenant, "User")
     for group in groups:
-        repository.change_memberships(tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified="t")
+        repository.change_memberships(
+            tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified=utc_now()
+        )
 
     repository.delete(tenant, repository.get(tenant, "User", user.id), [])
 
@@ -124,7 +137,9 @@ def test_deleting_a_group_removes_its_membership_rows(
     repository: TableResourceRepository, table: TableClient, tenant: str
 ):
     group, user = stored(repository, tenant, "Group"), stored(repository, tenant, "User")
-    repository.change_memberships(tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified="t")
+    repository.change_memberships(
+        tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified=utc_now()
+    )
 
     repository.delete(tenant, repository.get(tenant, "Group", group.id), [])
 
@@ -150,7 +165,9 @@ def test_delete_interrupted_at_any_step_is_completed_by_finish_deletion(
     groups = [stored(repository, tenant, "Group") for _ in range(3)]
     user = stored(repository, tenant, "User")
     for group in groups:
-        repository.change_memberships(tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified="t")
+        repository.change_memberships(
+            tenant, group.id, add=[Membership(user.id, "User")], remove=[], last_modified=utc_now()
+        )
     faulty = TableClient.from_connection_string(
         azurite, table.table_name, retry_total=0, per_retry_policies=[FailRequestNumber(failing_request)]
     )

@@ -9,6 +9,7 @@ from azure.data.tables import TableClient
 
 from scim.auth.records import is_tenant_slug
 from scim.service.ports import Membership, StoredResource
+from scim.service.resources import utc_now
 from scim.storage.resources import SERVICE_PARTITION, TableResourceRepository
 from tests.support.storage import StorageRequests, make_resource, rows_in, user_name_index
 
@@ -42,8 +43,12 @@ def test_list_after_the_last_id_is_empty(repository: TableResourceRepository, te
 
 def test_list_after_leaves_out_other_types_index_rows_and_memberships(repository: TableResourceRepository, tenant):
     user_id = insert_users(repository, tenant, 1)[0]
-    group = repository.insert(tenant, StoredResource("Group", str(uuid.uuid4()), {"displayName": "g"}, "c", "m"), [])
-    repository.change_memberships(tenant, group.id, add=[Membership(user_id, "User")], remove=[], last_modified="m")
+    group = repository.insert(
+        tenant, StoredResource("Group", str(uuid.uuid4()), {"displayName": "g"}, utc_now(), utc_now()), []
+    )
+    repository.change_memberships(
+        tenant, group.id, add=[Membership(user_id, "User")], remove=[], last_modified=utc_now()
+    )
 
     users = repository.list_after(tenant, "User", None, 10)
     groups = repository.list_after(tenant, "Group", None, 10)
@@ -104,13 +109,15 @@ def test_groups_of_members_between_reads_the_memberships_of_that_id_range(
     ids = insert_users(repository, tenant, 4)
     group_ids = []
     for name in ("g1", "g2"):
-        group = StoredResource("Group", str(uuid.uuid4()), {"displayName": name}, "c", "m")
+        group = StoredResource("Group", str(uuid.uuid4()), {"displayName": name}, utc_now(), utc_now())
         group_ids.append(repository.insert(tenant, group, []).id)
     for member in ids:
         repository.change_memberships(
-            tenant, group_ids[0], add=[Membership(member, "User")], remove=[], last_modified="m"
+            tenant, group_ids[0], add=[Membership(member, "User")], remove=[], last_modified=utc_now()
         )
-    repository.change_memberships(tenant, group_ids[1], add=[Membership(ids[1], "User")], remove=[], last_modified="m")
+    repository.change_memberships(
+        tenant, group_ids[1], add=[Membership(ids[1], "User")], remove=[], last_modified=utc_now()
+    )
 
     groups = repository.groups_of_members_between(tenant, ids[1], ids[2])
 

@@ -8,6 +8,7 @@ import pytest
 from azure.data.tables import TableClient
 
 from scim.service.ports import IndexEntry, KeyTaken, ResourceTooLarge, StoredResource, VersionConflict
+from scim.service.resources import utc_now
 from scim.storage.resources import TableResourceRepository
 from tests.support.storage import make_resource, rows_in, user_name_index
 
@@ -78,7 +79,7 @@ def test_index_values_with_reserved_key_characters_are_stored_safely(repository:
 
 def test_replace_moves_index_entries_with_the_resource(repository: TableResourceRepository, tenant: str):
     stored = repository.insert(tenant, make_resource(), [user_name_index("alice")])
-    renamed = StoredResource("User", stored.id, {"userName": "alicia"}, stored.created, "later", stored.version)
+    renamed = StoredResource("User", stored.id, {"userName": "alicia"}, stored.created, utc_now(), stored.version)
 
     repository.replace(tenant, renamed, old_indexes=[user_name_index("alice")], new_indexes=[user_name_index("alicia")])
 
@@ -92,11 +93,11 @@ def test_replace_at_stale_version_raises_version_conflict_and_changes_nothing(
 ):
     stored = repository.insert(tenant, make_resource(), [user_name_index("alice")])
     first = StoredResource(
-        "User", stored.id, {"userName": "alice", "title": "one"}, stored.created, "t1", stored.version
+        "User", stored.id, {"userName": "alice", "title": "one"}, stored.created, utc_now(), stored.version
     )
     repository.replace(tenant, first, old_indexes=[user_name_index("alice")], new_indexes=[user_name_index("alice")])
     stale = StoredResource(
-        "User", stored.id, {"userName": "alice", "title": "two"}, stored.created, "t2", stored.version
+        "User", stored.id, {"userName": "alice", "title": "two"}, stored.created, utc_now(), stored.version
     )
 
     with pytest.raises(VersionConflict):
@@ -113,7 +114,7 @@ def test_replace_onto_taken_unique_value_raises_key_taken_and_changes_nothing(
     repository.insert(tenant, make_resource("bob"), [user_name_index("bob")])
     alice = repository.insert(tenant, make_resource("alice"), [user_name_index("alice")])
     rows_before = rows_in(table, tenant)
-    clash = StoredResource("User", alice.id, {"userName": "bob"}, alice.created, "later", alice.version)
+    clash = StoredResource("User", alice.id, {"userName": "bob"}, alice.created, utc_now(), alice.version)
 
     with pytest.raises(KeyTaken):
         repository.replace(tenant, clash, old_indexes=[user_name_index("alice")], new_indexes=[user_name_index("bob")])
@@ -136,7 +137,7 @@ def test_delete_removes_the_resource_and_its_index_rows(
 def test_delete_at_stale_version_raises_version_conflict(repository: TableResourceRepository, tenant: str):
     stored = repository.insert(tenant, make_resource(), [user_name_index("alice")])
     changed = StoredResource(
-        "User", stored.id, {"userName": "alice", "title": "x"}, stored.created, "t", stored.version
+        "User", stored.id, {"userName": "alice", "title": "x"}, stored.created, utc_now(), stored.version
     )
     repository.replace(tenant, changed, old_indexes=[user_name_index("alice")], new_indexes=[user_name_index("alice")])
 
@@ -159,7 +160,7 @@ def test_list_ids_and_list_from_walk_resources_in_key_order(repository: TableRes
 def test_list_ids_leaves_out_index_rows_and_other_types(repository: TableResourceRepository, tenant: str):
     user = make_resource()
     repository.insert(tenant, user, [user_name_index("alice")])
-    repository.insert(tenant, StoredResource("Group", str(uuid.uuid4()), {}, "c", "m"), [])
+    repository.insert(tenant, StoredResource("Group", str(uuid.uuid4()), {}, utc_now(), utc_now()), [])
 
     assert repository.list_ids(tenant, "User") == [user.id]
 

@@ -14,6 +14,7 @@ from azure.data.tables import TableClient
 
 from scim.platform import request_count
 from scim.service.ports import IndexEntry, StoredResource
+from scim.service.resources import utc_now
 
 Result = TypeVar("Result")
 
@@ -79,8 +80,8 @@ def make_resource(user_name: str = "alice", **attributes) -> StoredResource:
         resource_type="User",
         id=str(uuid.uuid4()),
         attributes={"userName": user_name, **attributes},
-        created="2026-01-01T00:00:00.000Z",
-        last_modified="2026-01-01T00:00:00.000Z",
+        created=utc_now(),
+        last_modified=utc_now(),
     )
 
 
