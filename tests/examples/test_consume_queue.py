@@ -11,11 +11,13 @@ import pytest
 from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
+from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
+from tests.support.bodies import user_body
 from tests.support.event_push import Crash, CrashOnSavingTheMark, new_queue_name, register, relay_on
 from tests.support.events import FakeClock
 from tests.support.queues import CONNECTION_STRING
-from tests.support.storage import journal_rows, make_resource
+from tests.support.storage import journal_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 import consume_queue
@@ -28,9 +30,9 @@ def test_the_queue_consumer_applies_each_change_once_through_a_relay_crash(
     reader = "reader-" + uuid.uuid4().hex
     queue_name = new_queue_name()
     register(push_table, tenant, queue_name)
-    repository = TableResourceRepository(push_table)
+    users = UserService(TableResourceRepository(push_table))
     for number in range(3):
-        repository.insert(tenant, make_resource(f"user{number}"), [])
+        users.create(tenant, user_body(f"user{number}@example.com"))
     crashing = TableClient.from_connection_string(
         CONNECTION_STRING, push_table.table_name, per_retry_policies=[CrashOnSavingTheMark()]
     )

@@ -11,8 +11,10 @@ import pytest
 from azure.data.tables import TableClient
 
 from scim.api.retention import sweep_journals
+from scim.service.users import UserService
 from scim.storage.events import TableEventStore
 from scim.storage.resources import TableResourceRepository
+from tests.support.bodies import user_body
 from tests.support.event_push import (
     Crash,
     CrashOnSavingTheMark,
@@ -26,7 +28,7 @@ from tests.support.event_push import (
 )
 from tests.support.events import FakeClock, verified_claims
 from tests.support.queues import CONNECTION_STRING, CountedRequests, consumed, queue_sender
-from tests.support.storage import journal_rows, make_resource
+from tests.support.storage import journal_rows
 
 EVENT = "urn:ietf:params:scim:event:"
 
@@ -50,9 +52,9 @@ def queue(push_table: TableClient, tenant: str) -> str:
 
 def write_users(table: TableClient, tenant: str, count: int) -> list[str]:
     """Create ``count`` users (one journal row each); the keys of the tenant's journal rows so far."""
-    repository = TableResourceRepository(table)
+    users = UserService(TableResourceRepository(table))
     for _ in range(count):
-        repository.insert(tenant, make_resource(f"user-{uuid.uuid4().hex[:8]}"), [])
+        users.create(tenant, user_body(f"user-{uuid.uuid4().hex[:8]}@example.com"))
     return [row["RowKey"].removeprefix("jnl:") for row in journal_rows(table, tenant)]
 
 
