@@ -62,6 +62,15 @@ def journal_retention(timer: func.TimerRequest) -> None:
     retention.sweep_from_settings()
 
 
+# Change events pushed to the queues tenants are registered with (python -m scim.admin event-push),
+# every minute (docs/events.md).
+@app.timer_trigger(schedule="0 * * * * *", arg_name="timer", run_on_startup=False)
+def event_push(timer: func.TimerRequest) -> None:
+    from scim.api import event_push
+
+    event_push.relay_from_settings()
+
+
 @app.route(route="scim/{tenant}/v2/Bulk", methods=["POST"])
 def bulk(req: func.HttpRequest) -> func.HttpResponse:
     return adapter.bulk(req)

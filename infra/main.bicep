@@ -182,6 +182,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
     tableEndpoint: storage.outputs.tableEndpoint
     tableName: tableName
+    queueEndpoint: storage.outputs.queueEndpoint
     keyVaultUri: keyVault.outputs.uri
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
@@ -201,6 +202,7 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output SCIM_KEY_VAULT_URL string = keyVault.outputs.uri
 output SCIM_STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint
+output SCIM_EVENTS_QUEUE_ENDPOINT string = storage.outputs.queueEndpoint
 output SCIM_TABLE_NAME string = tableName
 output SCIM_FIRST_TENANT string = firstTenant
 output SCIM_TOKEN_SECRET_NAME string = 'scim-tenant-${firstTenant}'

@@ -1,4 +1,5 @@
-"""A stand-in for ``func start``: serves the HTTP triggers of a v2-model FunctionApp over real HTTP.
+"""A stand-in for ``func start``: serves the HTTP triggers of a v2-model FunctionApp over real HTTP
+and runs its timer triggers on their schedules (``timers``).
 
 Run it from the project root::
 
@@ -10,6 +11,7 @@ standard library server is used; it is for local development and tests, never fo
 it is not deployed (``.funcignore``).
 
 ``routing`` finds the function for a request, ``server`` serves a router over HTTP (and is the
-command line), ``settings`` reads the two settings files, and ``processes`` runs the local host or
-another server as a child process for the tests and benchmarks.
+command line), ``timers`` calls the timer functions, ``settings`` reads the two settings files,
+and ``processes`` runs the local host or another server as a child process for the tests and
+benchmarks.
 """

@@ -213,8 +213,13 @@ def build_router(app: func.FunctionApp, route_prefix: str) -> Router:
 
     ``app.get_functions()`` may be called only once per app object, so build one router per app.
     """
+    return router_of(app.get_functions(), route_prefix)
+
+
+def router_of(functions: Iterable[func.Function], route_prefix: str) -> Router:
+    """A Router over the HTTP triggers among ``functions`` (``app.get_functions()``)."""
     routes = []
-    for function in app.get_functions():
+    for function in functions:
         trigger = function.get_trigger()
         if not isinstance(trigger, HttpTrigger):
             continue

@@ -21,8 +21,9 @@ from typing import Any
 
 import azure.functions as func
 
-from local_host.routing import Router, build_router, logger
+from local_host.routing import Router, logger, router_of
 from local_host.settings import load_local_settings, read_route_prefix
+from local_host.timers import Timers, timer_functions
 from scim.platform.local_settings import FILE_NAME as LOCAL_SETTINGS_FILE
 
 DEFAULT_HOST = "127.0.0.1"
@@ -221,13 +222,16 @@ def main(argv: list[str] | None = None) -> None:
     route_prefix = read_route_prefix(Path(HOST_FILE))
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # the app module lives in the current directory, as for func
-    router = build_router(load_app(arguments.app), route_prefix)
-    server = create_server(router, arguments.host, arguments.port)
+    functions = load_app(arguments.app).get_functions()  # once per app object
+    server = create_server(router_of(functions, route_prefix), arguments.host, arguments.port)
+    timers = Timers(timer_functions(functions))
     app_name = arguments.app.replace(":", ".")
     print(f"Local host serving {app_name} on {server.base_url} (route prefix {route_prefix!r})", flush=True)
+    timers.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        timers.stop()
         server.server_close()

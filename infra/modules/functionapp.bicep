@@ -32,6 +32,10 @@ param deploymentContainerUrl string
 param tableEndpoint string
 
 param tableName string
+
+@description('https://<account>.queue.core.windows.net: where tenants\' change events are pushed.')
+param queueEndpoint string
+
 param keyVaultUri string
 param applicationInsightsName string
 
@@ -127,6 +131,11 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'SCIM_KEY_VAULT_URL'
           value: keyVaultUri
+        }
+        // The queue account of pushed change events (scim/storage/queues.py, docs/events.md).
+        {
+          name: 'SCIM_EVENTS_QUEUE_ENDPOINT'
+          value: queueEndpoint
         }
       ]
     }

@@ -26,6 +26,11 @@ var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   // Read and write SCIM entities, on the one table only.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  // Push change events: create a tenant's queue on its first message and add messages. Storage
+  // Queue Data Message Sender (c6a89b2d-59bc-44d0-9896-0f6e12d7b80a) only adds messages: creating a
+  // queue is queueServices/queues/write, which the Contributor role has. On the account: a role on a
+  // queue needs the queue first, and its name comes later, from the operator (event-push).
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   // Read tenant records and the access-token signing keys (get secrets, read their metadata, so
   // list the signing key's versions); cannot write or delete them.
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
@@ -71,6 +76,16 @@ resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
   scope: storage::tableServices::table
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appPrincipalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -1,5 +1,6 @@
 // The storage account: the Functions host's own storage (AzureWebJobsStorage), the Flex
-// Consumption deployment container, and the table holding every tenant's SCIM data.
+// Consumption deployment container, the table holding every tenant's SCIM data, and the queues
+// tenants' change events are pushed to (created by the app's event_push relay, one per registration).
 //
 // Shared keys are off: every caller (the app, the host, the deployment) authenticates with
 // Microsoft Entra ID through role assignments (rbac.bicep), so there is no key to leak or rotate.
@@ -91,3 +92,5 @@ output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 // https://<account>.table.core.windows.net, no trailing slash: the form SCIM_STORAGE_TABLE_ENDPOINT takes.
 output tableEndpoint string = 'https://${account.name}.table.${environment().suffixes.storage}'
+// https://<account>.queue.core.windows.net, the form SCIM_EVENTS_QUEUE_ENDPOINT takes.
+output queueEndpoint string = 'https://${account.name}.queue.${environment().suffixes.storage}'

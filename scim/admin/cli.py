@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scim.admin import schemas
+from scim.admin import event_push, schemas
 from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
 from scim.auth.client_secrets import DEFAULT_SECRET_DAYS, MAX_SECRET_DAYS, MIN_SECRET_DAYS, new_client_id, new_secret
 from scim.auth.records import ClientSecret, Federation, InvalidRecord, TenantCredentials, is_tenant_slug
@@ -413,4 +413,5 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "rotate-signing-key", help="sign access tokens with a new key; earlier tokens stay valid until they expire"
     ).set_defaults(command=_rotate_signing_key)
     schemas.add_commands(commands, _tenant)
+    event_push.add_command(commands, _tenant)
     return parser

@@ -21,6 +21,7 @@ from scim.service.users import UserService
 
 if TYPE_CHECKING:
     from scim.auth.oauth import OAuthServer
+    from scim.service.event_push import EventRelay
     from scim.service.extension_catalog import ExtensionCatalog
     from scim.service.ports import SchemaRepository
     from scim.storage.events import TableEventStore
@@ -112,6 +113,29 @@ def journal_store_from_settings() -> TableEventStore:
     from scim.storage.tables import table_client_from_settings
 
     return TableEventStore(TableResourceRepository(table_client_from_settings()))
+
+
+def event_relay_from_settings() -> EventRelay | None:
+    """The event push relay (the timer's, every minute): registrations and journal in the table of the
+    settings, SETs built by the served events service and signed with the tenants' event reader
+    credentials, sent to the queue account of the settings (``scim.storage.queues``). None when
+    events are not served."""
+    from scim.service.event_push import EventRelay
+    from scim.storage.event_push import TablePushStore
+    from scim.storage.queues import queue_sender_from_settings
+    from scim.storage.resources import TableResourceRepository
+    from scim.storage.tables import table_client_from_settings
+
+    served = current()
+    if served.events is None:
+        return None
+    tokens = served.tokens
+    return EventRelay(
+        TablePushStore(TableResourceRepository(table_client_from_settings())),
+        queue_sender_from_settings(),
+        served.events,
+        lambda tenant: tokens.credentials_for(tenant).event_reader,
+    )
 
 
 def extension_catalog(repository: SchemaRepository, environ: Mapping[str, str]) -> ExtensionCatalog:

@@ -164,7 +164,7 @@ class EventService:
         sets: dict[str, dict[str, Any]] = {}
         for jti in chosen:
             entry = entries.get(_row(jti))
-            claims = dict(set_claims(entry, issuer)).get(jti) if entry else None
+            claims = dict(self.sets_of(tenant, entry, issuer)).get(jti) if entry else None
             if claims is None:
                 state.pending.pop(jti)  # swept by retention: nothing left to deliver
             else:
@@ -172,11 +172,10 @@ class EventService:
         room = request.max_events - len(sets)
         more = len(due) > len(chosen)
         if room > 0 and len(state.pending) < MAX_PENDING:
-            settled = key_time(now - timedelta(seconds=self._settle))
-            fresh = self._store.journal_after(tenant, state.high, settled, room + 1)
+            fresh = self._store.journal_after(tenant, state.high, self.settled_before(now), room + 1)
             more = more or len(fresh) > room
             for entry in fresh[:room]:
-                for jti, claims in set_claims(entry, issuer):
+                for jti, claims in self.sets_of(tenant, entry, issuer):
                     if len(sets) < request.max_events:
                         sets[jti] = claims
                     else:
@@ -189,6 +188,16 @@ class EventService:
             self._store.save_poll_state(tenant, state)
         key = signing_key(credential)
         return {"sets": {jti: sign(claims, key) for jti, claims in sets.items()}, "moreAvailable": more}
+
+    def sets_of(self, tenant: str, entry: JournalEntry, issuer: str) -> list[tuple[str, dict[str, Any]]]:
+        """The SETs (jti, claims) of one journal entry, as the tenant's events take them: what poll
+        delivers and push (``scim.service.event_push``) enqueues."""
+        return set_claims(entry, issuer)
+
+    def settled_before(self, now: datetime | None = None) -> str:
+        """Journal keys below this are ``settle_seconds`` old: delivered by poll and push alike, no row
+        can commit behind them any more."""
+        return key_time((now or self._clock()) - timedelta(seconds=self._settle))
 
 
 def set_claims(entry: JournalEntry, issuer: str) -> list[tuple[str, dict[str, Any]]]:

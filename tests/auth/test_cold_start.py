@@ -14,6 +14,10 @@ LAZY_PACKAGES = (
     "cryptography",
     "scim.auth.oauth",
     "scim.api.oauth_endpoint",
+    # The event push timer's: no SCIM request needs the queue client.
+    "azure.storage.queue",
+    "scim.api.event_push",
+    "scim.service.event_push",
 )
 
 

@@ -14,6 +14,7 @@ from resource_types import BicepFile, declarations
 # Azure built-in role definition ids (Microsoft Learn, "Azure built-in roles": Storage, Security, Monitor).
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
+STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
@@ -86,6 +87,18 @@ def test_scim_code_gets_its_table_endpoint_table_vault_and_identity(templates, a
     assert app_settings["SCIM_TABLE_NAME"] == "tableName"
     assert app_settings["SCIM_KEY_VAULT_URL"] == "keyVaultUri"
     assert app_settings["AZURE_CLIENT_ID"] == "identityClientId"
+
+
+def test_event_push_reaches_the_queue_service_of_the_storage_account(main, templates, app_settings):
+    storage = templates["modules/storage.bicep"]
+
+    assert app_settings["SCIM_EVENTS_QUEUE_ENDPOINT"] == "queueEndpoint"
+    assert expression_text(storage.tree["outputs"]["queueEndpoint"]["value"]) == (
+        "https://${account.name}.queue.${environment().suffixes.storage}"
+    )
+    assert expression_text(main.tree["modules"]["functionApp"]["config"]["params"]["queueEndpoint"]) == (
+        "storage.outputs.queueEndpoint"
+    )
 
 
 def test_the_table_the_app_uses_is_created_by_the_template(main, templates):
@@ -185,10 +198,17 @@ def test_application_insights_accepts_entra_authenticated_telemetry_only(templat
     [
         (STORAGE_BLOB_DATA_OWNER, "storage"),
         (STORAGE_TABLE_DATA_CONTRIBUTOR, "storage::tableServices::table"),
+        (STORAGE_QUEUE_DATA_CONTRIBUTOR, "storage"),
         (KEY_VAULT_SECRETS_USER, "vault"),
         (MONITORING_METRICS_PUBLISHER, "applicationInsights"),
     ],
-    ids=["storage-blob-data-owner", "storage-table-data-contributor", "key-vault-secrets-user", "metrics-publisher"],
+    ids=[
+        "storage-blob-data-owner",
+        "storage-table-data-contributor",
+        "storage-queue-data-contributor",
+        "key-vault-secrets-user",
+        "metrics-publisher",
+    ],
 )
 def test_app_identity_gets_the_role_on_its_scope_with_a_deterministic_name(templates, role, scope):
     rbac = templates["modules/rbac.bicep"]

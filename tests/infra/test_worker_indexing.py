@@ -43,7 +43,7 @@ EXPECTED_FUNCTIONS = {
     "unknown_route": ("scim/{*path}", None),
     "events": ("scim/{tenant}/v2/Events", ["POST"]),
 }
-TIMER_FUNCTIONS = {"journal_retention": "0 17 3 * * *"}
+TIMER_FUNCTIONS = {"journal_retention": "0 17 3 * * *", "event_push": "0 * * * * *"}
 # Doctor warnings about the machine running it, not the app (no func, no local settings, ...);
 # app_insights: the doctor reads app settings from literal Bicep values only, and infra/ sets
 # APPLICATIONINSIGHTS_CONNECTION_STRING from the resource (test_bicep_structure checks it).
@@ -93,7 +93,7 @@ def test_worker_indexes_every_function_with_its_route_methods_and_anonymous_auth
     assert {http_trigger(function)["authLevel"] for function in http_functions(worker_listing)} == {"ANONYMOUS"}
 
 
-def test_worker_indexes_the_journal_retention_timer_with_its_schedule(worker_listing):
+def test_worker_indexes_the_timers_with_their_schedules(worker_listing):
     timers = {
         function["name"]: binding["schedule"]
         for function in worker_listing["functions"]
