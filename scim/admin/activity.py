@@ -1,11 +1,13 @@
 """``python -m scim.admin activity <tenant>``: what happened to a tenant's resources, from its journal.
 
 Each successful change is a journal row (``scim.storage.journal``): when, what (event, resource type
-and id, attribute names), who (the credential: ``token:current``, ``token:next``, ``entra``) and the
-request id, which finds the request's log lines. ``--user-name`` finds a user's rows by the digest
-of its userName (the journal holds no names), deleted users included. Refused writes of
-authenticated callers (``scim.api.audit``, ``scim.storage.refusals``) are listed among them as
-``refused`` with their status and scimType.
+and id, attribute names), who (the credential: ``token:current``, ``token:next``,
+``entra:<appid>:<oid>``, ``oauth``) and the request id, which finds the request's log lines. The
+values a change wrote are shown only for changes made while the tenant's ``auditValues`` was on
+(its record; ``event-settings --audit-values on``): a row kept for full events alone shows none.
+``--user-name`` finds a user's rows by the digest of its userName (the journal holds no names),
+deleted users included. Refused writes of authenticated callers (``scim.api.audit``,
+``scim.storage.refusals``) are listed among them as ``refused`` with their status and scimType.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def activity(
     elif resource_id is not None:
         entries = [entry for entry in entries if _concerns(entry, {resource_id})]
         refusals = [refusal for refusal in refusals if refusal.resource_id == resource_id]
+    entries = [entry if entry.audit_values else dataclasses.replace(entry, data=None) for entry in entries]
     return sorted([*entries, *refusals], key=lambda item: item.time)
 
 
@@ -76,6 +79,8 @@ def print_activity(
             what += f" active={str(entry.active).lower()}"
         if entry.added or entry.removed:
             what = f"+{len(entry.added)} -{len(entry.removed)} members"
+        if entry.data is not None:
+            what += f"  values {json.dumps(entry.data, separators=(',', ':'))}"
         write(
             f"{entry.time}  {entry.event:<8} {entry.resource_type} {entry.resource_id}  {what}"
             f"  by {entry.actor}  request {entry.request_id}"

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scim.admin import event_push, schemas
+from scim.admin import event_push, event_settings, schemas
 from scim.admin.stores import AdminError, KeyVaultStore, LocalSettingsStore, TenantStore
 from scim.auth.client_secrets import DEFAULT_SECRET_DAYS, MAX_SECRET_DAYS, MIN_SECRET_DAYS, new_client_id, new_secret
 from scim.auth.records import ClientSecret, Federation, InvalidRecord, TenantCredentials, is_tenant_slug
@@ -371,6 +371,7 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     commands.add_parser("list", help="list tenants and what they accept (never a secret)").set_defaults(command=_list)
 
     _add_activity_command(commands)
+    event_settings.add_command(commands, _tenant)
 
     lifetime_help = "lifetime of the tenant's access tokens, 60 to 360 minutes (default: 60)"
     days_help = f"days until the secret expires, {MIN_SECRET_DAYS} to {MAX_SECRET_DAYS} (default {DEFAULT_SECRET_DAYS})"

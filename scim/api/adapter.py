@@ -457,7 +457,8 @@ def _call_for(request: func.HttpRequest, service_of: Callable[[], S], access: Ac
     served, authorization, reader_credential = dependencies.current(), request.headers.get("Authorization"), ""
     if access == "provisioning":
         actor = authenticate(tenant, authorization, served.tokens, tenant_url=tenant_url, oauth=served.oauth)
-        journal.set_actor(actor)
+        record = served.tokens.credentials_for(tenant)  # the record just read: cached, no request
+        journal.set_actor(actor, event_form=record.event_form, audit_values=record.audit_values)
     elif access == "event_reader":
         reader_credential = authenticate_event_reader(tenant, authorization, served.tokens)
         journal.set_actor("reader")

@@ -7,13 +7,17 @@ was refused (400, 404, 409, 412, 413, 415, 500 ...) changed nothing, so it is st
 stored: 401/403 (no authenticated caller: storing them would let anyone write to a tenant's
 partition), 429 (the tenant is already over its share) and 503 (storage is what failed); the log
 line has them all. A line names the tenant, the credential (``token:current``, ``token:next``,
-``entra``, ``oauth``, or ``-`` when authentication failed), the operation, the resource type and
-id, the attribute names a replace or patch changed, the status and the request id; never a token,
-a filter or an attribute value (they may carry personal data).
+``entra:<appid>:<oid>``, ``oauth``, or ``-`` when authentication failed), the operation, the
+resource type and id, the attribute names a replace or patch changed, the status and the request
+id; never a token or a filter. Attribute values (they may carry personal data) only for a tenant
+whose record has ``auditValues`` on: then ``values`` is the change's RFC 9967 ``data``
+(``scim.service.change_data``: never an attribute ``returned`` never), cut at
+``MAX_VALUES_CHARACTERS``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,6 +36,8 @@ logger = logging.getLogger("scim.audit")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Refusals not stored (see the module's docstring); any other status of 400 and above is.
 UNSTORED_REFUSALS = frozenset({401, 403, 429, 503})
+# Application Insights keeps at most 8,192 characters of a custom dimension's value.
+MAX_VALUES_CHARACTERS = 8000
 
 
 def record(
@@ -59,10 +65,14 @@ def record(
         "operation": method,
         "resourceType": resource_type[:-1],
         "resourceId": request.route_params.get("id") or "-",
-        "attributes": ",".join(change.attributes) if change else "-",
+        "attributes": ",".join(change.attributes) if change and change.attributes else "-",
         "status": status,
         "requestId": request_id,
     }
+    if facts is not None and facts.audit_values and change is not None and change.data is not None:
+        values = json.dumps(change.data, separators=(",", ":"))
+        cut = len(values) > MAX_VALUES_CHARACTERS
+        dimensions["values"] = values[:MAX_VALUES_CHARACTERS] + "..." if cut else values
     line = " ".join(f"{key}={value}" for key, value in dimensions.items())
     logger.info("SCIM audit %s", line, extra={"custom_dimensions": dimensions})
     if status >= 400 and status not in UNSTORED_REFUSALS and actor != "-":

@@ -22,9 +22,11 @@ import functools
 import logging
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import jwt
 
@@ -44,6 +46,7 @@ JWKS_REFETCH_COOLDOWN_SECONDS = 30
 # After a failed fetch, requests are answered 503 at once for this long, not each after a timeout.
 KEY_FAILURE_MEMORY_SECONDS = 10
 ALGORITHMS = ["RS256"]
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class EntraTokenVerifier:
@@ -72,8 +75,8 @@ class EntraTokenVerifier:
         self._refetched_at: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def verify(self, token: str, entra_tenant_id: str) -> bool:
-        """True when ``token`` is valid and issued by ``entra_tenant_id``.
+    def verify(self, token: str, entra_tenant_id: str) -> dict[str, Any] | None:
+        """The claims of ``token`` when it is valid and issued by ``entra_tenant_id``, else None.
 
         Raises ``ServiceUnavailable`` when the signing keys cannot be had: that says nothing
         about the token, and a 401 would make Entra quarantine the provisioning job.
@@ -86,9 +89,11 @@ class EntraTokenVerifier:
         Raises ``ServiceUnavailable`` when the signing keys cannot be fetched.
         """
         issuer = f"https://login.microsoftonline.com/{entra_tenant_id}/v2.0"
-        return self._valid(token, entra_tenant_id, issuer, audience, subject)
+        return self._valid(token, entra_tenant_id, issuer, audience, subject) is not None
 
-    def _valid(self, token: str, entra_tenant_id: str, issuer: str, audience: str, subject: str | None = None) -> bool:
+    def _valid(
+        self, token: str, entra_tenant_id: str, issuer: str, audience: str, subject: str | None = None
+    ) -> dict[str, Any] | None:
         try:
             key_id = jwt.get_unverified_header(token).get("kid")
             key = self._signing_key(self._jwks_url.replace("{tenant_id}", entra_tenant_id), key_id)
@@ -105,12 +110,12 @@ class EntraTokenVerifier:
             )
             if subject is not None and claims.get("sub") != subject:
                 logger.info("Entra token rejected: InvalidSubjectError")
-                return False
+                return None
         except jwt.PyJWTError as problem:
             # The reason only: a token is never logged.
             logger.info("Entra token rejected: %s", type(problem).__name__)
-            return False
-        return True
+            return None
+        return dict(claims)
 
     def _signing_key(self, url: str, key_id: object) -> jwt.PyJWK | None:
         """The key of the set at ``url`` with ``key_id``; an unknown id refetches at most once per cooldown."""
@@ -142,6 +147,23 @@ class EntraTokenVerifier:
                 # PyJWT's own refetch cooldown is off: _signing_key decides when to refetch.
                 self._key_sets[url] = jwt.PyJWKClient(url, lifespan=JWKS_CACHE_SECONDS, timeout=self._timeout)
             return self._key_sets[url]
+
+
+def entra_actor(claims: Mapping[str, Any]) -> str:
+    """Who presented an Entra-issued token, for the audit trail: ``entra:<app id>:<object id>``.
+
+    Microsoft Learn, "Access token claims reference": ``appid`` (v1.0 tokens, which Entra's
+    provisioning service sends) or ``azp`` (v2.0) is the application id of the client, ``oid`` the
+    object id of the principal (for an application's own token, its service principal). Each must
+    be a GUID to be written (the journal and the logs take no free text from a token); anything
+    else is ``-``.
+    """
+    app_id = claims.get("appid", claims.get("azp"))
+    return f"entra:{_guid_or_dash(app_id)}:{_guid_or_dash(claims.get('oid'))}"
+
+
+def _guid_or_dash(value: Any) -> str:
+    return value.lower() if isinstance(value, str) and GUID.fullmatch(value) else "-"
 
 
 @functools.cache

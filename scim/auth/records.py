@@ -8,7 +8,7 @@ tenant's value in the ``SCIM_TOKENS`` setting. Its JSON form, every key optional
                                        "expires": <epoch seconds>}]},
      "federation": {"clientId": "<client id>", "entraTenantId": "<guid>", "audience": "<aud>",
                     "subject": "<sub>"},
-     "tokenLifetimeSeconds": 3600, "eventReader": "<token>"}
+     "tokenLifetimeSeconds": 3600, "eventReader": "<token>", "eventForm": "full", "auditValues": true}
 
 - ``current``: the Secret Token Entra sends.
 - ``next``: only while a token is being rotated; accepted as well as ``current``.
@@ -22,6 +22,10 @@ tenant's value in the ``SCIM_TOKENS`` setting. Its JSON form, every key optional
 - ``tokenLifetimeSeconds``: lifetime of the access tokens the token endpoint issues, 3600 to 21600.
 - ``eventReader``: the credential of the application reading the tenant's events at ``/Events``
   (docs/events.md); it is accepted there only, and provisioning credentials are not accepted there.
+- ``eventForm``: ``"full"`` makes the tenant's change events RFC 9967 full events, carrying the
+  values a change wrote (absent or ``"notice"``: notice events, names only).
+- ``auditValues``: ``true`` lets the activity trail (``python -m scim.admin activity``, the audit
+  log line) show the values a change wrote (absent or ``false``: attribute names only).
 - ``{}``: a revoked tenant; nothing is accepted.
 
 ``SCIM_TOKENS`` also accepts the short forms ``"<token>"`` and ``["<current>", "<next>"]``.
@@ -42,7 +46,19 @@ from typing import Any
 TENANT_SLUG = re.compile(r"[a-z0-9-]{1,63}")
 SECRET_NAME_PREFIX = "scim-tenant-"
 _ENTRA_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_KEYS = {"current", "next", "entraTenantId", "oauthClients", "federation", "tokenLifetimeSeconds", "eventReader"}
+_KEYS = {
+    "current",
+    "next",
+    "entraTenantId",
+    "oauthClients",
+    "federation",
+    "tokenLifetimeSeconds",
+    "eventReader",
+    "eventForm",
+    "auditValues",
+}
+# RFC 9967 section 2.4: a provisioning event is a notice (attribute names) or full (the data).
+EVENT_FORMS = ("notice", "full")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 # The range Microsoft's gallery requirements ask of access tokens (AzureAD/SCIMReferenceCode,
 # Entra-AppGallery-AI-Validation-Checklist.md, 2.2.6): 60 minutes to 6 hours.
@@ -105,6 +121,8 @@ class TenantCredentials:
     federation: Federation | None = None
     token_lifetime_seconds: int = DEFAULT_TOKEN_LIFETIME_SECONDS
     event_reader: str | None = None
+    event_form: str = "notice"  # of the tenant's change events: "notice" or "full" (EVENT_FORMS)
+    audit_values: bool = False  # the activity trail shows the values a change wrote
     # SHA-256 of (current, next), a fixed digest for either that is absent: hashed once per record.
     digests: tuple[bytes, bytes] = field(init=False, repr=False, compare=False)
 
@@ -158,6 +176,10 @@ class TenantCredentials:
             parts.append("entra")
         if self.event_reader:
             parts.append("events")
+        if self.event_form == "full":
+            parts.append("full-events")
+        if self.audit_values:
+            parts.append("audit-values")
         if self.oauth_clients:
             rotating = any(len(secrets) > 1 for _, secrets in self.oauth_clients)
             parts.append(f"oauth({len(self.oauth_clients)}{' rotating' if rotating else ''})")
@@ -178,6 +200,10 @@ class TenantCredentials:
             record["tokenLifetimeSeconds"] = self.token_lifetime_seconds
         if self.event_reader:
             record["eventReader"] = self.event_reader
+        if self.event_form != "notice":
+            record["eventForm"] = self.event_form
+        if self.audit_values:
+            record["auditValues"] = True
         return {key: value for key, value in record.items() if value}
 
     def to_setting_value(self) -> str | dict[str, Any]:
@@ -211,6 +237,12 @@ class TenantCredentials:
             raise InvalidRecord(
                 f"tokenLifetimeSeconds must be from {MIN_TOKEN_LIFETIME_SECONDS} to {MAX_TOKEN_LIFETIME_SECONDS}"
             )
+        event_form = value.get("eventForm", "notice")
+        if event_form not in EVENT_FORMS:
+            raise InvalidRecord(f"eventForm must be one of {list(EVENT_FORMS)}")
+        audit_values = value.get("auditValues", False)
+        if not isinstance(audit_values, bool):
+            raise InvalidRecord("auditValues must be true or false")
         return cls(
             value.get("current"),
             value.get("next"),
@@ -219,6 +251,8 @@ class TenantCredentials:
             _federation(value.get("federation")),
             lifetime,
             value.get("eventReader"),
+            event_form,
+            audit_values,
         )
 
 

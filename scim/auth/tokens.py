@@ -115,7 +115,8 @@ def authenticate(
     oauth: Callable[[], OAuthServer] | None = None,
 ) -> str:
     """Accept the request only if it carries ``Bearer <token>`` that the tenant accepts; returns which
-    credential it was (``token:current``, ``token:next``, ``entra`` or ``oauth``), for the audit trail.
+    credential it was (``token:current``, ``token:next``, ``entra:<appid>:<oid>`` (``scim.auth.jwt_tokens.entra_actor``)
+    or ``oauth``), for the audit trail.
 
     The header is trimmed of RFC 9110's whitespace (spaces and tabs) only, and a token that is
     not RFC 6750 b64token text is refused before any record is looked up. The token is one of
@@ -186,7 +187,8 @@ def looks_like_access_token(token: str) -> bool:
 def _accepts(
     credentials: TenantCredentials, presented: str, presented_digest: bytes, entra: EntraTokenVerifier | None
 ) -> str | None:
-    """Which of the tenant's credentials ``presented`` is (``token:current``, ``token:next``, ``entra``), or None."""
+    """Which of the tenant's credentials ``presented`` is (``token:current``, ``token:next``,
+    ``entra:<appid>:<oid>``), or None."""
     current_digest, next_digest = credentials.digests
     # Both compared, without stopping at a match.
     matched_current = hmac.compare_digest(presented_digest, current_digest)
@@ -197,9 +199,8 @@ def _accepts(
         return "token:next"
     # Secret tokens never contain dots (token_urlsafe); a JWT is three dot-separated parts.
     if credentials.entra_tenant_id and presented.count(".") == 2:
-        if entra is None:
-            from scim.auth.jwt_tokens import entra_verifier_from_settings
+        from scim.auth.jwt_tokens import entra_actor, entra_verifier_from_settings
 
-            entra = entra_verifier_from_settings()
-        return "entra" if entra.verify(presented, credentials.entra_tenant_id) else None
+        claims = (entra or entra_verifier_from_settings()).verify(presented, credentials.entra_tenant_id)
+        return entra_actor(claims) if claims is not None else None
     return None

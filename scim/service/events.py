@@ -4,9 +4,14 @@ poll (RFC 8936). No Azure, no HTTP.
 - One journal row gives one SET (a row of a delete's cleanup gives one per group that lost the
   deleted resource as member). ``jti`` is the row's key (``<time>:<random>``, with ``:<n>`` for
   the n-th SET of a row): stable across redeliveries, so the application removes duplicates by it.
-- Events are ``notice`` events (RFC 9967): the subject (``sub_id`` of format ``scim``, the
-  resource's path) and the names of the attributes changed, never values; the application reads
-  the resource for them.
+- Events are ``notice`` events (RFC 9967 section 2.4): the subject (``sub_id`` of format ``scim``,
+  the resource's path) and the names of the attributes changed, never values; the application
+  reads the resource for them. For a tenant whose events are ``full`` (its record's
+  ``eventForm``), a change journaled while it was so is a full event carrying ``data``: the
+  resource after a create (section 2.4.1) or put (2.4.3), a PatchOp making the change for a patch
+  (2.4.2) and a membership change, built by ``scim.service.change_data`` without what is
+  ``returned`` never. A change journaled without values (before the tenant chose ``full``, or too
+  large to keep) stays a notice; deletes, activations and deactivations have no full form.
 - SETs are signed HS256 (RFC 7515/7519) with a key derived from the tenant's event reader
   credential (HMAC-SHA256 of ``"scim-events-set-signing"`` under the credential), which the
   application holds already: it knows the SET came from this endpoint and was not altered.
@@ -30,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from scim.errors import InvalidSyntax, InvalidValue, ServiceUnavailable
+from scim.models.messages import PATCH_OP_SCHEMA
 from scim.service.journal import key_time
 from scim.service.ports import VersionConflict
 
@@ -38,6 +44,8 @@ logger = logging.getLogger(__name__)
 EVENT_PREFIX = "urn:ietf:params:scim:event:"
 SIGNING_LABEL = b"scim-events-set-signing"
 MAX_EVENTS = 500  # per poll response
+# Characters of SETs' claims per poll response, at least one SET: full events carry values.
+MAX_RESPONSE_CHARACTERS = 4_000_000
 MAX_PENDING = 2000  # delivered and not yet acknowledged; past this, only redeliveries go out
 DEFAULT_REDELIVERY_SECONDS = 300
 DEFAULT_SETTLE_SECONDS = 120
@@ -50,6 +58,9 @@ EVENT_URIS = tuple(
         "prov:create:notice",
         "prov:put:notice",
         "prov:patch:notice",
+        "prov:create:full",
+        "prov:put:full",
+        "prov:patch:full",
         "prov:delete",
         "prov:activate",
         "prov:deactivate",
@@ -73,6 +84,9 @@ class JournalEntry:
     request_id: str = "-"
     actor: str = "-"
     name_digest: str = ""  # SHA-256 of the normalized unique name (userName, displayName)
+    event_form: str = "notice"  # "full" when the tenant's events were full when the change was made
+    audit_values: bool = False  # the tenant let its activity trail show values when the change was made
+    data: dict[str, Any] | None = None  # RFC 9967 ``data`` of a create, put or patch, when kept
 
 
 @dataclass
@@ -160,22 +174,19 @@ class EventService:
         epoch = now.timestamp()
         due = sorted(jti for jti, sent in state.pending.items() if epoch - sent >= self._redelivery)
         chosen = due[: request.max_events]
-        entries = {entry.key: entry for entry in self._store.journal_entries(tenant, sorted({_row(j) for j in chosen}))}
-        sets: dict[str, dict[str, Any]] = {}
-        for jti in chosen:
-            entry = entries.get(_row(jti))
-            claims = dict(self.sets_of(tenant, entry, issuer)).get(jti) if entry else None
-            if claims is None:
-                state.pending.pop(jti)  # swept by retention: nothing left to deliver
-            else:
-                sets[jti] = claims
+        sets = self._redeliveries(tenant, issuer, state, chosen)
+        size = sum(_characters(claims) for claims in sets.values())  # full events carry values
+        more = len(due) > len(chosen) or any(jti in state.pending and jti not in sets for jti in chosen)
         room = request.max_events - len(sets)
-        more = len(due) > len(chosen)
-        if room > 0 and len(state.pending) < MAX_PENDING:
+        if room > 0 and len(state.pending) < MAX_PENDING and size < MAX_RESPONSE_CHARACTERS:
             fresh = self._store.journal_after(tenant, state.high, self.settled_before(now), room + 1)
             more = more or len(fresh) > room
             for entry in fresh[:room]:
+                if size >= MAX_RESPONSE_CHARACTERS:
+                    more = True  # the rest after ``high``: read again by the next poll
+                    break
                 for jti, claims in self.sets_of(tenant, entry, issuer):
+                    size += _characters(claims)
                     if len(sets) < request.max_events:
                         sets[jti] = claims
                     else:
@@ -199,6 +210,24 @@ class EventService:
         can commit behind them any more."""
         return key_time((now or self._clock()) - timedelta(seconds=self._settle))
 
+    def _redeliveries(self, tenant: str, issuer: str, state: PollState, chosen: list[str]) -> dict[str, dict[str, Any]]:
+        """The claims of the SETs ``chosen`` to deliver again, up to ``MAX_RESPONSE_CHARACTERS``
+        (the rest stay pending and due); those whose row retention swept are dropped."""
+        entries = {entry.key: entry for entry in self._store.journal_entries(tenant, sorted({_row(j) for j in chosen}))}
+        sets: dict[str, dict[str, Any]] = {}
+        size = 0
+        for jti in chosen:
+            if size >= MAX_RESPONSE_CHARACTERS:
+                break
+            entry = entries.get(_row(jti))
+            claims = dict(self.sets_of(tenant, entry, issuer)).get(jti) if entry else None
+            if claims is None:
+                state.pending.pop(jti)  # swept by retention: nothing left to deliver
+            else:
+                sets[jti] = claims
+                size += _characters(claims)
+        return sets
+
 
 def set_claims(entry: JournalEntry, issuer: str) -> list[tuple[str, dict[str, Any]]]:
     """The SETs (jti, claims) of one journal entry (RFC 8417 section 2.2, RFC 9967 notice events)."""
@@ -214,19 +243,22 @@ def set_claims(entry: JournalEntry, issuer: str) -> list[tuple[str, dict[str, An
             "events": events,
         }
 
+    full = entry.event_form == "full"
     if entry.event == "unlinked":
-        return [
-            (f"{entry.key}:{number}", claims(f"{entry.key}:{number}", "Group", group, _patch_notice(["members"])))
-            for number, group in enumerate(entry.removed)
-        ]
-    if entry.event == "create":
-        events: dict[str, Any] = {EVENT_PREFIX + "prov:create:notice": {"attributes": list(entry.attributes)}}
-    elif entry.event == "delete":
-        events = {EVENT_PREFIX + "prov:delete": {}}
-    elif entry.event == "put":
-        events = {EVENT_PREFIX + "prov:put:notice": {"attributes": list(entry.attributes)}}
+        sets = []
+        for number, group in enumerate(entry.removed):
+            jti = f"{entry.key}:{number}"
+            unlinked = _members_full((), (entry.resource_id,)) if full else _patch_notice(["members"])
+            sets.append((jti, claims(jti, "Group", group, unlinked)))
+        return sets
+    if entry.event == "delete":
+        events: dict[str, Any] = {EVENT_PREFIX + "prov:delete": {}}
     elif entry.event == "members":
-        events = _patch_notice(["members"])
+        events = _members_full(entry.added, entry.removed) if full else _patch_notice(["members"])
+    elif full and entry.data is not None:  # create, put, patch (RFC 9967 sections 2.4.1 to 2.4.3)
+        events = {EVENT_PREFIX + f"prov:{entry.event}:full": {"data": entry.data}}
+    elif entry.event in ("create", "put"):
+        events = {EVENT_PREFIX + f"prov:{entry.event}:notice": {"attributes": list(entry.attributes)}}
     else:
         events = _patch_notice(list(entry.attributes))
     if entry.active is not None:
@@ -236,6 +268,16 @@ def set_claims(entry: JournalEntry, issuer: str) -> list[tuple[str, dict[str, An
 
 def _patch_notice(attributes: list[str]) -> dict[str, Any]:
     return {EVENT_PREFIX + "prov:patch:notice": {"attributes": attributes}}
+
+
+def _members_full(added: Sequence[str], removed: Sequence[str]) -> dict[str, Any]:
+    """A membership change as ``prov:patch:full``: the PatchOp adding and removing those members."""
+    operations: list[dict[str, Any]] = []
+    if added:
+        operations.append({"op": "add", "path": "members", "value": [{"value": member} for member in added]})
+    operations += [{"op": "remove", "path": f'members[value eq "{member}"]'} for member in removed]
+    data = {"schemas": [PATCH_OP_SCHEMA], "Operations": operations}
+    return {EVENT_PREFIX + "prov:patch:full": {"data": data}}
 
 
 def signing_key(reader_credential: str) -> bytes:
@@ -256,6 +298,10 @@ def sign(claims: dict[str, Any], key: bytes) -> str:
 def _b64(data: str | bytes) -> str:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _characters(claims: dict[str, Any]) -> int:
+    return len(json.dumps(claims, separators=(",", ":")))
 
 
 def _row(jti: str) -> str:

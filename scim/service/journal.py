@@ -3,9 +3,14 @@
 Every write stores a journal row in the same transaction as the change (``scim.storage.journal``).
 Storage knows what it writes (which resource, created, replaced, deleted, which members); the
 rest is known above it and handed down through context variables, so that no repository method
-grows a parameter: the HTTP adapter states who asks and the request id (``begin_request``), the
-service states which attributes a replace or patch changed (``note_change``). Both are per request
-(per thread or task), and absent outside one (then the row says ``-``).
+grows a parameter: the HTTP adapter states who asks, the request id and the tenant's journal
+settings from its record (``begin_request``, ``set_actor``), the service states which attributes a
+replace or patch changed and, when the settings want them, the values (``note_change``). Both are
+per request (per thread or task), and absent outside one (then the row says ``-``).
+
+Values are kept only when the tenant's events are ``full`` or its audit values are on
+(``RequestFacts.keeps_values``): then a create's or replace's row holds the RFC 9967 ``data`` of
+the change (``scim.service.change_data``), which never carries an attribute ``returned`` never.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -40,7 +45,14 @@ class RequestFacts:
     """Who asked, and the request id the operator can find in the logs."""
 
     request_id: str
-    actor: str  # "token:current", "token:next", "entra:<appid>:<oid>", "reader"
+    actor: str  # "token:current", "token:next", "entra:<appid>:<oid>", "oauth", "reader"
+    event_form: str = "notice"  # the tenant's change events: "notice" or "full" (RFC 9967 section 2.4)
+    audit_values: bool = False  # the tenant lets its activity trail show values
+
+    @property
+    def keeps_values(self) -> bool:
+        """Whether a change's values go into its journal row (for full events, for the audit trail)."""
+        return self.event_form == "full" or self.audit_values
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class ChangeFacts:
     event: str
     attributes: tuple[str, ...]
     activation: bool | None = None
+    data: dict[str, Any] | None = None  # RFC 9967 ``data`` of a full event, only when values are kept
 
 
 @dataclass(frozen=True)
@@ -99,16 +112,24 @@ def current_request() -> RequestFacts | None:
     return _request.get()
 
 
-def set_actor(actor: str) -> None:
-    """Name who asked, once authentication knows it (the request id was set before)."""
+def set_actor(actor: str, *, event_form: str = "notice", audit_values: bool = False) -> None:
+    """Name who asked and the tenant's journal settings, once authentication knows them (the
+    request id was set before)."""
     facts = _request.get()
     if facts is not None:
-        _request.set(RequestFacts(facts.request_id, actor))
+        _request.set(RequestFacts(facts.request_id, actor, event_form, audit_values))
 
 
-def note_change(event: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-    """Record what the write about to happen changes (read by the journal row of that write)."""
-    _change.set(changed(event, old, new))
+def keeps_values() -> bool:
+    """Whether the current request's changes are journaled with their values."""
+    facts = _request.get()
+    return facts is not None and facts.keeps_values
+
+
+def note_change(event: str, old: Mapping[str, Any], new: Mapping[str, Any], data: dict[str, Any] | None = None) -> None:
+    """Record what the write about to happen changes (read by the journal row of that write);
+    ``data``, the values (given only when ``keeps_values``)."""
+    _change.set(replace(changed(event, old, new), data=data))
 
 
 def current_change() -> ChangeFacts | None:

@@ -42,6 +42,7 @@ from scim.models.messages import (
 )
 from scim.models.resource_types import ResourceType
 from scim.service import attribute_paths, journal
+from scim.service.change_data import patch_data, resource_data
 from scim.service.cursors import CursorCodec
 from scim.service.filters.parser import parse_patch_path
 from scim.service.filters.tree import AttrPath, Node
@@ -159,6 +160,8 @@ class ResourceService:
         attributes = self._validated(body, resource_type)
         now = self._clock()
         resource = StoredResource(self.name, self._new_id(), attributes, now, now, new=True)
+        if journal.keeps_values():
+            journal.note_change("create", {}, {}, resource_data(resource_type, resource))
         with _write_outcomes():
             try:
                 return self._repository.insert(tenant, resource, _indexes(resource_type, attributes))
@@ -381,7 +384,11 @@ class ResourceService:
                 current.resource_type, current.id, attributes, current.created, last_modified, current.version
             )
             old_indexes, new_indexes = _indexes(resource_type, current.attributes), _indexes(resource_type, attributes)
-            journal.note_change(event, current.attributes, attributes)
+            data = None
+            if journal.keeps_values():
+                patched = event == "patch"
+                data = patch_data(resource_type, current, updated) if patched else resource_data(resource_type, updated)
+            journal.note_change(event, current.attributes, attributes, data)
             with _write_outcomes():
                 return self._repository.replace(tenant, updated, old_indexes=old_indexes, new_indexes=new_indexes)
 

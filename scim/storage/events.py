@@ -15,6 +15,7 @@ from azure.core import MatchConditions
 from azure.data.tables import UpdateMode
 
 from scim.service.events import JournalEntry, PollState
+from scim.storage.chunks import unchunked_json
 from scim.storage.journal import JOURNAL_PREFIX, retention_cutoff
 from scim.storage.refusals import REFUSAL_END, REFUSAL_PREFIX
 from scim.storage.resources import MAX_TRANSACTION_OPERATIONS, TableResourceRepository
@@ -104,4 +105,7 @@ def entry_from_row(row: Any) -> JournalEntry:
         request_id=row.get("RequestId", "-"),
         actor=row.get("Actor", "-"),
         name_digest=row.get("NameDigest", ""),
+        event_form=row.get("EventForm", "notice"),
+        audit_values=row.get("AuditValues") is True,
+        data=unchunked_json(row, "Data"),
     )

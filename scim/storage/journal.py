@@ -10,7 +10,12 @@ Properties: ``Event`` (create, put, patch, delete, members; unlinked: membership
 ``Attributes`` (JSON list of the attribute names changed), ``Modified`` (the ``LastModified`` the
 write stored), ``NameDigest`` (SHA-256 of the resource's normalized unique name, as in its index
 row: the operator finds a user's rows by userName without the journal holding it), ``Active`` (after an activation
-change), ``Added`` and ``Removed`` (JSON lists of member ids), ``RequestId``, ``Actor``, ``Time``.
+change), ``Added`` and ``Removed`` (JSON lists of member ids), ``RequestId``, ``Actor``, ``Time``;
+and, as the tenant's settings were when the change was made, ``EventForm`` (``full``: its change
+event is a full one), ``AuditValues`` (true: the activity trail may show its values) and, with
+either, ``DataChunks``/``Data0..N``: the RFC 9967 ``data`` of a create, put or patch
+(``scim.service.change_data``), split like a resource's JSON (``scim.storage.chunks``), at most
+``MAX_DATA_CHUNKS`` of them; larger values are left out (``DataOmitted``), and the write goes on.
 
 Order: a write of a resource (create, replace, delete) is keyed by its lastModified, which the
 service makes grow by at least 1 ms along the resource's version chain (each write is conditional on
@@ -24,14 +29,22 @@ Across resources nothing is promised.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scim.service import journal
+from scim.storage.chunks import chunked_json
+
+logger = logging.getLogger(__name__)
 
 JOURNAL_PREFIX = "jnl:"
+# The values of one change: 15 chunks (450,000 characters, 900,000 bytes as UTF-16) keep the row
+# under Table Storage's 1 MiB entity limit, and the transaction under its 4 MiB beside a resource
+# of at most 30 chunks (scim.storage.resources.MAX_JSON_CHUNKS).
+MAX_DATA_CHUNKS = 15
 # Rows a transaction may carry besides the journal row.
 JOURNAL_ROWS_PER_TRANSACTION = 1
 
@@ -95,6 +108,8 @@ def with_journal_row(
     facts = journal.current_request()
     row["RequestId"] = facts.request_id if facts else "-"
     row["Actor"] = facts.actor if facts else "-"
+    if facts is not None and facts.keeps_values:
+        row.update(_values(facts, journal.current_change(), event))
     return [*operations, ("create", row)]
 
 
@@ -105,6 +120,24 @@ def row_time(last_modified: str, *, after: bool = False) -> datetime:
     (``scim.service.resources.later_than``), so rows of one resource sort in the order of its writes."""
     moment = datetime.fromisoformat(last_modified)
     return moment + timedelta(milliseconds=1) if after else moment
+
+
+def _values(facts: journal.RequestFacts, change: journal.ChangeFacts | None, event: str) -> dict[str, Any]:
+    """The properties saying what the tenant's settings were and, for a create, put or patch, its data."""
+    properties: dict[str, Any] = {}
+    if facts.event_form == "full":
+        properties["EventForm"] = "full"
+    if facts.audit_values:
+        properties["AuditValues"] = True
+    if change is None or change.event != event or change.data is None:
+        return properties  # deletes and membership changes carry no values (member ids are in Added/Removed)
+    chunks = chunked_json("Data", change.data, MAX_DATA_CHUNKS)
+    if chunks is None:
+        logger.warning("The values of a %s are too large for its journal row; journaled without them", event)
+        properties["DataOmitted"] = True
+    else:
+        properties.update(chunks)
+    return properties
 
 
 def retention_cutoff(now: datetime, days: int) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
-import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -52,10 +51,9 @@ from scim.service.ports import (
     TenantSchemas,
     VersionConflict,
 )
+from scim.storage.chunks import chunked_json, unchunked_json
 from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, row_time, utc_clock, with_journal_row
 
-# Table Storage: a string property holds at most 64 KiB (32K UTF-16 units), an entity 1 MiB.
-JSON_CHUNK_CHARACTERS = 30_000
 # An entity group transaction holds at most 100 operations.
 MAX_TRANSACTION_OPERATIONS = 100
 MAX_JSON_CHUNKS = 30
@@ -567,22 +565,18 @@ def _after_prefix(prefix: str) -> str:
 
 
 def _resource_entity(tenant: str, resource: StoredResource) -> dict[str, Any]:
-    # ensure_ascii keeps one character per UTF-16 unit, so chunk sizes are exact.
-    text = json.dumps(resource.attributes, ensure_ascii=True, separators=(",", ":"))
-    chunks = [text[start : start + JSON_CHUNK_CHARACTERS] for start in range(0, len(text), JSON_CHUNK_CHARACTERS)]
-    if len(chunks) > MAX_JSON_CHUNKS:
+    chunks = chunked_json("Json", resource.attributes, MAX_JSON_CHUNKS)
+    if chunks is None:
         raise ResourceTooLarge()
-    entity: dict[str, Any] = {
+    return {
         "PartitionKey": tenant,
         "RowKey": _resource_key(resource.resource_type, resource.id),
         "ResourceType": resource.resource_type,
         "Id": resource.id,
         "Created": resource.created,
         "LastModified": resource.last_modified,
-        "JsonChunks": len(chunks),
+        **chunks,
     }
-    entity.update({f"Json{number}": chunk for number, chunk in enumerate(chunks)})
-    return entity
 
 
 def _index_entity(tenant: str, resource: StoredResource, entry: IndexEntry) -> dict[str, Any]:
@@ -594,11 +588,10 @@ def _index_entity(tenant: str, resource: StoredResource, entry: IndexEntry) -> d
 
 
 def _resource_from_entity(entity: Any) -> StoredResource:
-    text = "".join(entity[f"Json{number}"] for number in range(entity["JsonChunks"]))
     return StoredResource(
         resource_type=entity["ResourceType"],
         id=entity["Id"],
-        attributes=json.loads(text),
+        attributes=unchunked_json(entity, "Json"),
         created=entity["Created"],
         last_modified=entity["LastModified"],
         version=entity.metadata["etag"],
