@@ -6,9 +6,10 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import azure.functions as func
 
@@ -16,6 +17,7 @@ import function_app
 from scim.api import dependencies
 from scim.auth.tokens import SettingsTokenSource
 from scim.service.events import EventService
+from scim.service.extension_catalog import ExtensionCatalog
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.events import TableEventStore
@@ -74,16 +76,21 @@ def serving_events(
     *,
     redelivery_seconds: float,
     settle_seconds: float,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Iterator[None]:
-    """function_app serves SCIM and /Events from ``repository``; each tenant of ``tokens`` has its
-    token and, from ``readers``, its event reader credential."""
-    records = {name: {"current": tokens[name], "eventReader": readers[name]} for name in tokens}
+    """function_app serves SCIM and /Events from ``repository`` (with tenants' extension schemas);
+    each tenant of ``tokens`` has its token, from ``readers`` its event reader credential and, from
+    ``settings``, more keys of its record (``eventForm``, ``auditValues``)."""
+    records = {
+        name: {"current": tokens[name], "eventReader": readers[name], **(settings or {}).get(name, {})}
+        for name in tokens
+    }
     store = TableEventStore(repository)
     events = EventService(store, clock=clock, redelivery_seconds=redelivery_seconds, settle_seconds=settle_seconds)
     source = SettingsTokenSource({"SCIM_TOKENS": json.dumps(records)})
-    dependencies.override(
-        dependencies.Dependencies(source, UserService(repository), GroupService(repository), events=events)
-    )
+    catalog = ExtensionCatalog(repository)
+    users, groups = UserService(repository, extensions=catalog), GroupService(repository, extensions=catalog)
+    dependencies.override(dependencies.Dependencies(source, users, groups, events=events))
     try:
         yield
     finally:
