@@ -155,9 +155,7 @@ def test_a_notice_tenants_events_and_journal_rows_carry_no_values(notice, users,
     assert all(not {"DataChunks", "Data0", "EventForm"} & set(row) for row in journal_rows(table, tenant))
 
 
-def test_changes_journaled_before_a_tenant_chose_full_stay_notice(
-    repository, tokens, readers, users, tenant, table
-):
+def test_changes_journaled_before_a_tenant_chose_full_stay_notice(repository, tokens, readers, users, tenant):
     with serving_events(repository, tokens, readers, FakeClock(), redelivery_seconds=60, settle_seconds=0):
         created(users, user_body("before@example.com"))
     with serving_events(
