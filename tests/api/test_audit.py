@@ -1,21 +1,28 @@
-"""The audit trail of writes: a log line per write request (who, what, result, request id; never a
-token or a value), and authenticated callers' refused writes stored beside the journal."""
+"""The audit trail of writes: a log line per write request (who, an Entra JWT by its app and object
+ids; what, result, request id; never a token, values only for a tenant that opts in), and
+authenticated callers' refused writes stored beside the journal."""
 
 from __future__ import annotations
 
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from azure.data.tables import TableClient
 
+from scim.auth import jwt_tokens
+from scim.auth.jwt_tokens import NON_GALLERY_AUDIENCE, EntraTokenVerifier
+from scim.service.groups import GroupService
 from scim.service.journal import RefusedWrite, user_name_digest
+from scim.service.users import UserService
 from scim.storage.refusals import TableRefusalLog
 from scim.storage.resources import TableResourceRepository
+from tests.extension_serving import serve
 from tests.support.audit import serving_audited
 from tests.support.bodies import patch_body, user_body
+from tests.support.entra_fakes import ENTRA_TENANT, new_rsa_key, serving_jwks, signed
 from tests.support.http import Client, created
 
 
@@ -118,3 +125,80 @@ def test_a_refusal_that_cannot_be_stored_leaves_the_answer_as_it_was(
         response = api.call("POST", body=user_body("alice@example.com"))
 
         assert (response.status_code, json.loads(response.get_body())["scimType"]) == (409, "uniqueness")
+
+
+@pytest.fixture
+def api_with(users: UserService, groups: GroupService, tenant: str, tokens) -> Iterator[Callable[..., Client]]:
+    """Serves function_app with the test tenant's record holding the given keys; its /Users client."""
+    serving: list[Iterator[object]] = []
+
+    def served(token: str | None = None, **record: object) -> Client:
+        serving.append(serve(users, groups, {tenant: {"current": tokens[tenant], **record}}))
+        next(serving[-1])
+        return Client(tenant, token or tokens[tenant], "Users")
+
+    yield served
+    for server in serving:
+        next(server, None)
+
+
+def test_with_audit_values_on_a_patch_is_logged_with_the_values_it_wrote(api_with, caplog):
+    api = api_with(auditValues=True)
+    user = created(api, user_body("alice@example.com"))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="scim.audit"):
+        body = patch_body(
+            {"op": "Replace", "path": "displayName", "value": "Alice Smith"},
+            {"op": "Replace", "path": "password", "value": "Secret-Pass-9"},
+        )
+        api.call("PATCH", f"/{user['id']}", body)
+
+    (record,) = [record for record in caplog.records if record.name == "scim.audit"]
+    values = json.loads(record.custom_dimensions["values"])
+    assert values["Operations"] == [{"op": "replace", "path": "displayName", "value": "Alice Smith"}]
+    assert "Alice Smith" in record.getMessage() and "Secret-Pass-9" not in record.getMessage()
+
+
+def test_with_full_events_alone_the_audit_line_carries_no_values(api_with, caplog):
+    api = api_with(eventForm="full")
+    with caplog.at_level(logging.INFO, logger="scim.audit"):
+        created(api, user_body("alice@example.com", displayName="Alice Visible"))
+
+    (record,) = [record for record in caplog.records if record.name == "scim.audit"]
+    assert "values" not in record.custom_dimensions and "Alice Visible" not in record.getMessage()
+
+
+def test_an_entra_jwt_is_named_by_its_app_and_object_ids_in_the_journal_and_the_log(
+    api_with, caplog, tenant, table, monkeypatch
+):
+    key = new_rsa_key()
+    app_id, object_id = str(uuid.uuid4()), str(uuid.uuid4())
+    claims = {
+        "iss": f"https://sts.windows.net/{ENTRA_TENANT}/",
+        "aud": NON_GALLERY_AUDIENCE,
+        "appid": app_id,
+        "oid": object_id,
+    }
+    with serving_jwks(key.public_key()) as jwks:
+        monkeypatch.setattr(jwt_tokens, "entra_verifier_from_settings", lambda: EntraTokenVerifier(jwks.url_template))
+        with caplog.at_level(logging.INFO, logger="scim.audit"):
+            api = api_with(signed(key, claims), entraTenantId=ENTRA_TENANT)
+            response = api.call("POST", body=user_body("alice@example.com"))
+
+    assert response.status_code == 201, response.get_body()
+    (line,) = audit_lines(caplog)
+    journal = "PartitionKey eq @t and RowKey ge 'jnl:' and RowKey lt 'jnl;'"
+    (row,) = table.query_entities(journal, parameters={"t": tenant})
+    assert row["Actor"] == f"entra:{app_id}:{object_id}" and f"actor=entra:{app_id}:{object_id} " in line
+
+
+@pytest.mark.parametrize(
+    ("claims", "actor"),
+    [
+        ({"azp": "AAAAAAAA-1111-2222-3333-444444444444", "oid": "x"}, "entra:aaaaaaaa-1111-2222-3333-444444444444:-"),
+        ({"appid": "app id with spaces\nand a newline"}, "entra:-:-"),
+        ({"appid": 42, "oid": ["not", "a", "guid"]}, "entra:-:-"),
+    ],
+)
+def test_entra_ids_that_are_not_guids_never_reach_the_audit_trail(claims, actor):
+    assert jwt_tokens.entra_actor(claims) == actor
