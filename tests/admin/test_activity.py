@@ -1,10 +1,11 @@
 """``python -m scim.admin activity`` answers "what happened to this user", and
-``create-event-reader`` gives a tenant its event reader credential."""
+``create-event-reader`` gives a tenant its event reader credential; the values of a change only
+where the tenant opted in (``event-settings``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,11 @@ from azure.data.tables import TableClient
 
 from scim.admin import cli
 from scim.auth.tokens import SettingsTokenSource
+from scim.service.groups import GroupService
+from scim.service.users import UserService
 from scim.storage.refusals import TableRefusalLog
 from scim.storage.resources import TableResourceRepository
+from tests.extension_serving import serve
 from tests.support.audit import serving_audited
 from tests.support.bodies import patch_body, user_body
 from tests.support.http import Client, created
@@ -98,3 +102,89 @@ def test_activity_by_user_name_lists_a_refused_create_among_the_changes(
 
     assert [(e["event"], e.get("status")) for e in entries] == [("create", None), ("refused", 409), ("delete", None)]
     assert entries[1]["scim_type"] == "uniqueness"
+
+
+@pytest.fixture
+def create_user_as(users: UserService, groups: GroupService, tokens, tenant: str) -> Callable[[dict, dict], dict]:
+    """Creates a user through function_app while the test tenant's record holds the given keys."""
+
+    def create(record: dict, body: dict) -> dict:
+        served = serve(users, groups, {tenant: {"current": tokens[tenant], **record}})
+        next(served)
+        try:
+            return created(Client(tenant, tokens[tenant], "Users"), body)
+        finally:
+            next(served, None)
+
+    return create
+
+
+def test_activity_shows_values_only_of_changes_made_with_audit_values_on(
+    create_user_as, table: TableClient, tenant: str, capsys, tmp_path: Path
+):
+    create_user_as({"auditValues": True}, user_body("audited@example.com", password="Secret-Pass-7"))
+    create_user_as({"eventForm": "full"}, user_body("full@example.com"))
+
+    audited, full_only = activity_json(capsys, tmp_path, table, tenant)
+
+    assert audited["data"]["userName"] == "audited@example.com" and "password" not in audited["data"]
+    assert full_only["data"] is None
+
+
+def test_activity_lines_show_the_values_with_audit_values_on(
+    create_user_as, table: TableClient, tenant: str, capsys, tmp_path: Path
+):
+    create_user_as({"auditValues": True}, user_body("alice@example.com", displayName="Alice Shown"))
+    settings = tmp_path / "local.settings.json"
+    settings.write_text(json.dumps({"IsEncrypted": False, "Values": {}}))
+
+    code = cli.main(["--settings-file", str(settings), "activity", tenant], environ={}, table_client=lambda: table)
+
+    assert code == 0 and '"displayName":"Alice Shown"' in capsys.readouterr().out
+
+
+def local_settings(tmp_path: Path, record: dict) -> Path:
+    settings = tmp_path / "local.settings.json"
+    settings.write_text(json.dumps({"IsEncrypted": False, "Values": {"SCIM_TOKENS": json.dumps({"acme": record})}}))
+    return settings
+
+
+def test_event_settings_writes_the_form_and_audit_values_to_the_tenants_record(tmp_path: Path):
+    settings = local_settings(tmp_path, {"current": "acme-secret-token-0001"})
+
+    arguments = ["--settings-file", str(settings), "event-settings", "acme", "--form", "full", "--audit-values", "on"]
+    assert cli.main(arguments, environ={}) == 0
+    record = SettingsTokenSource(json.loads(settings.read_text())["Values"]).credentials_for("acme")
+
+    assert (record.event_form, record.audit_values, record.current) == ("full", True, "acme-secret-token-0001")
+
+
+def test_event_settings_changes_only_what_it_is_given(tmp_path: Path):
+    record = {"current": "acme-secret-token-0001", "eventForm": "full", "auditValues": True}
+    settings = local_settings(tmp_path, record)
+
+    assert (
+        cli.main(["--settings-file", str(settings), "event-settings", "acme", "--audit-values", "off"], environ={}) == 0
+    )
+    stored = SettingsTokenSource(json.loads(settings.read_text())["Values"]).credentials_for("acme")
+
+    assert (stored.event_form, stored.audit_values) == ("full", False)
+
+
+@pytest.mark.parametrize("arguments", [["--form", "loud"], ["--audit-values", "yes"]])
+def test_event_settings_refuses_values_it_does_not_know(tmp_path: Path, arguments: list[str], capsys):
+    settings = local_settings(tmp_path, {"current": "acme-secret-token-0001"})
+    before = settings.read_text()
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--settings-file", str(settings), "event-settings", "acme", *arguments], environ={})
+
+    assert exit_.value.code == 2 and settings.read_text() == before and "invalid choice" in capsys.readouterr().err
+
+
+def test_event_settings_of_an_unknown_tenant_is_an_error(tmp_path: Path, capsys):
+    settings = local_settings(tmp_path, {"current": "acme-secret-token-0001"})
+
+    code = cli.main(["--settings-file", str(settings), "event-settings", "globex", "--form", "full"], environ={})
+
+    assert code == 1 and "no tenant globex" in capsys.readouterr().err

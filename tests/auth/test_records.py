@@ -125,3 +125,19 @@ def test_a_record_nested_deeper_than_the_parser_allows_is_refused():
 
     with pytest.raises(InvalidRecord):
         parse_record_text("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "record", [{"eventForm": "loud"}, {"eventForm": None}, {"auditValues": "true"}, {"auditValues": 1}]
+)
+def test_a_record_with_an_unknown_event_form_or_a_non_boolean_audit_values_is_invalid(record):
+    with pytest.raises(InvalidRecord):
+        TenantCredentials.from_json({"current": "s3cret-0123456789abcdef", **record})
+
+
+def test_event_form_and_audit_values_survive_a_round_trip_and_default_to_notice_and_off():
+    record = {"current": "s3cret-0123456789abcdef", "eventForm": "full", "auditValues": True}
+
+    assert TenantCredentials.from_json(record).to_json() == record
+    plain = TenantCredentials.from_json("s3cret-0123456789abcdef")
+    assert (plain.event_form, plain.audit_values, "eventForm" in plain.to_json()) == ("notice", False, False)
