@@ -196,3 +196,16 @@ def test_a_large_user_within_the_journal_limit_has_its_values_in_the_full_event(
     (events,) = events_of(tenant, readers[tenant])
 
     assert events[EVENT + "prov:create:full"]["data"][BIG_EXTENSION]["blob"] == blob
+
+
+def test_a_poll_stops_at_about_four_million_characters_of_full_events_and_says_more_are_waiting(
+    full, users, tenant, readers
+):
+    for number in range(11):
+        created(users, user_body(f"large{number}@example.com", **{BIG_EXTENSION: {"blob": "z" * 400_000}}))
+
+    first = json_of(poll(tenant, readers[tenant], {"maxEvents": 500}))
+    second = json_of(poll(tenant, readers[tenant], {"ack": list(first["sets"]), "maxEvents": 500}))
+
+    assert (len(first["sets"]), first["moreAvailable"]) == (10, True)
+    assert (len(second["sets"]), second["moreAvailable"]) == (1, False)
