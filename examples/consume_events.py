@@ -53,7 +53,9 @@ def poll(tenant_url: str, credential: str, ack: list[str]) -> dict:
 
 def apply(claims: dict) -> None:
     """Here the application changes its own data; this one prints. Notice events carry names, not
-    values: read the resource (GET sub_id.uri under the Tenant URL) when its values are needed."""
+    values: read the resource (GET sub_id.uri under the Tenant URL) when its values are needed. Full
+    events (a tenant with ``event-settings --form full``) carry them in ``data``: the resource after
+    a create or put, a PatchOp for a patch."""
     for uri, payload in claims["events"].items():
         print(f"{claims['jti']}  {uri.rsplit(':', 2)[-2:]}  {claims['sub_id']['uri']}  {payload}")
 
