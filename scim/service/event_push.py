@@ -13,6 +13,9 @@ same signed SETs poll delivers (``scim.service.events``), to its queue. No Azure
   refused: its SETs go again on the next run); a mark never moves back or past a row not sent.
 - A tenant whose queue or storage fails keeps its mark where its last sent row left it; the other
   tenants are relayed all the same.
+- A full event (a tenant with ``eventForm`` full) too large for a queue message is pushed as the
+  notice event of the same change, under the same ``jti``: the application reads the resource, as
+  for any notice (poll delivers it full).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from scim.errors import ServiceUnavailable
@@ -35,6 +38,8 @@ MAX_ROWS_PER_TENANT = 1000
 # Azure Storage queue names: 3 to 63 lowercase letters, digits and single hyphens, starting and
 # ending with a letter or digit.
 QUEUE_NAME = re.compile(r"(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*")
+# A queue message holds 64 KiB and its text is the SET in base64: a SET of at most 48 KiB.
+MAX_SET_CHARACTERS = 48 * 1024
 
 
 def is_queue_name(text: str) -> bool:
@@ -109,8 +114,12 @@ class EventRelay:
                 return 0
             key = signing_key(credential)
             for entry in self._store.journal_after(tenant, registration.high, settled, self._max_rows):
-                for _jti, claims in self._events.sets_of(tenant, entry, registration.tenant_url):
-                    self._queues.send(registration.queue, sign(claims, key))
+                for jti, claims in self._events.sets_of(tenant, entry, registration.tenant_url):
+                    token = sign(claims, key)
+                    if len(token) > MAX_SET_CHARACTERS:  # a full event's values: its notice instead
+                        notice = replace(entry, event_form="notice")
+                        token = sign(dict(self._events.sets_of(tenant, notice, registration.tenant_url))[jti], key)
+                    self._queues.send(registration.queue, token)
                     sent += 1
                 high = entry.key
         except (QueueUnavailable, StorageUnavailable, ServiceUnavailable) as problem:

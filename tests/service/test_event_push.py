@@ -11,6 +11,7 @@ import pytest
 from azure.data.tables import TableClient
 
 from scim.api.retention import sweep_journals
+from scim.service import journal
 from scim.service.users import UserService
 from scim.storage.events import TableEventStore
 from scim.storage.resources import TableResourceRepository
@@ -31,6 +32,7 @@ from tests.support.queues import CONNECTION_STRING, CountedRequests, consumed, q
 from tests.support.storage import journal_rows
 
 EVENT = "urn:ietf:params:scim:event:"
+LARGE_EXTENSION = "urn:ietf:params:scim:schemas:extension:Large:2.0:User"
 
 
 @pytest.fixture
@@ -220,3 +222,16 @@ def test_a_run_costs_one_table_query_then_per_tenant_a_journal_query_and_a_save_
     assert (second_table, second_queue) == (3, 10)
     assert nothing_new == 2
     assert len(consumed(queue)) == 20
+
+
+def test_a_full_event_too_large_for_a_queue_message_is_pushed_as_its_notice(push_table, tenant, readers, queue, clock):
+    users = UserService(TableResourceRepository(push_table))
+    with journal.begin_request(journal.RequestFacts("req-full", "token:current", event_form="full")):
+        users.create(tenant, user_body("small@example.com"))
+        users.create(tenant, user_body("large@example.com", **{LARGE_EXTENSION: {"blob": "x" * 60_000}}))
+
+    relay_on(push_table, readers, clock).run()
+    small, large = [verified_claims(token, readers[tenant])["events"] for token in consumed(queue)]
+
+    assert small[EVENT + "prov:create:full"]["data"]["userName"] == "small@example.com"
+    assert list(large) == [EVENT + "prov:create:notice"]
