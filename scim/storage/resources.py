@@ -53,11 +53,13 @@ from scim.service.ports import (
     VersionConflict,
 )
 
-# Table Storage: a string property holds at most 64 KiB (32K UTF-16 units), an entity 1 MiB.
+# Table Storage: a string property holds at most 64 KiB (32K UTF-16 units), an entity 1 MiB, and
+# strings count 2 bytes a character (UTF-16): 15 chunks of 30,000 characters are 900,000 bytes,
+# which leaves the entity's other properties room under 1 MiB (1,048,576 bytes).
 JSON_CHUNK_CHARACTERS = 30_000
+MAX_JSON_CHUNKS = 15
 # An entity group transaction holds at most 100 operations.
 MAX_TRANSACTION_OPERATIONS = 100
-MAX_JSON_CHUNKS = 30
 # Added plus removed members that change_memberships writes in one transaction, hence whole or not
 # at all: (100 operations per transaction - the group's touch) / 3 operations per added member.
 ATOMIC_MEMBERSHIP_CHANGES = (MAX_TRANSACTION_OPERATIONS - 1) // 3
