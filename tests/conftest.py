@@ -24,7 +24,7 @@ from scim.storage.tables import StorageRequestCounter
 from tests.extension_serving import serve, served_with_extensions, users_http  # noqa: F401 (fixtures)
 from tests.support.event_push import push_table  # noqa: F401 (fixture)
 from tests.support.http import Client
-from tests.support.local_host import E2E_TENANT, OTHER_TENANT, LocalHost
+from tests.support.local_host import E2E_TENANT, OTHER_TENANT, UNTHROTTLED, LocalHost
 from tests.support.storage import StorageRequests, storage_requests
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
@@ -123,10 +123,7 @@ def local_host_url(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> It
         "SCIM_TABLE_NAME": table_name,
         "SCIM_TOKENS": json.dumps(tokens),
         "PYTHONUNBUFFERED": "1",
-        # Conformance tools (scim2-tester) send faster than a tenant's fair share and do not back off
-        # on 429; the limits themselves are tested in tests/api/test_fair_share.py and the soak.
-        "SCIM_TENANT_REQUESTS_PER_SECOND": "10000",
-        "SCIM_TENANT_BURST": "10000",
+        **UNTHROTTLED,
     }
     log_path = tmp_path_factory.mktemp("local_host") / "output.log"
     try:

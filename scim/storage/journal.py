@@ -42,8 +42,8 @@ logger = logging.getLogger(__name__)
 
 JOURNAL_PREFIX = "jnl:"
 # The values of one change: 15 chunks (450,000 characters, 900,000 bytes as UTF-16) keep the row
-# under Table Storage's 1 MiB entity limit, and the transaction under its 4 MiB beside a resource
-# of at most 30 chunks (scim.storage.resources.MAX_JSON_CHUNKS).
+# under Table Storage's 1 MiB entity limit, as a resource's (scim.storage.resources.MAX_JSON_CHUNKS),
+# and the two together under a transaction's 4 MiB.
 MAX_DATA_CHUNKS = 15
 # Rows a transaction may carry besides the journal row.
 JOURNAL_ROWS_PER_TRANSACTION = 1

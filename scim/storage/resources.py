@@ -54,9 +54,12 @@ from scim.service.ports import (
 from scim.storage.chunks import chunked_json, unchunked_json
 from scim.storage.journal import JOURNAL_ROWS_PER_TRANSACTION, row_time, utc_clock, with_journal_row
 
+# Table Storage: an entity holds at most 1 MiB, and strings count 2 bytes a character (UTF-16):
+# 15 chunks of 30,000 characters (scim.storage.chunks) are 900,000 bytes, which leaves the entity's
+# other properties room under 1 MiB (1,048,576 bytes).
+MAX_JSON_CHUNKS = 15
 # An entity group transaction holds at most 100 operations.
 MAX_TRANSACTION_OPERATIONS = 100
-MAX_JSON_CHUNKS = 30
 # Added plus removed members that change_memberships writes in one transaction, hence whole or not
 # at all: (100 operations per transaction - the group's touch - the journal row) / 3 operations per
 # added member: 32.

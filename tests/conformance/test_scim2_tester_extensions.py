@@ -23,6 +23,7 @@ from scim.admin import cli
 from scim.storage.resources import TableResourceRepository
 from tests.conformance.test_scim2_tester import EXPECTED_DIFFERENCES
 from tests.extension_schemas import EVERY_TYPE_EXTENSION, EVERY_TYPE_SCHEMA
+from tests.support.local_host import UNTHROTTLED
 
 httpx2 = pytest.importorskip("httpx2")
 from scim2_client.engines.httpx2 import SyncSCIMClient  # noqa: E402
@@ -72,6 +73,7 @@ def test_every_scim2_tester_check_succeeds_with_an_extension_of_every_type(azuri
         "SCIM_TABLE_NAME": table_name,
         "SCIM_TOKENS": json.dumps({TENANT: token}),
         "PYTHONUNBUFFERED": "1",
+        **UNTHROTTLED,
     }
     try:
         with child_process(environment, tmp_path / "local_host.log") as base_url:

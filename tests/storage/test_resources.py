@@ -9,7 +9,8 @@ from azure.data.tables import TableClient
 
 from scim.service.ports import IndexEntry, KeyTaken, ResourceTooLarge, StoredResource, VersionConflict
 from scim.service.resources import utc_now
-from scim.storage.resources import TableResourceRepository
+from scim.storage.chunks import JSON_CHUNK_CHARACTERS
+from scim.storage.resources import MAX_JSON_CHUNKS, TableResourceRepository
 from tests.support.storage import make_resource, rows_in, user_name_index
 
 
@@ -166,15 +167,25 @@ def test_list_ids_leaves_out_index_rows_and_other_types(repository: TableResourc
 
 
 def test_attributes_larger_than_one_property_round_trip(repository: TableResourceRepository, tenant: str):
-    resource = make_resource(title="\u00e9" * 100_000)
+    resource = make_resource(title="\u00e9" * 60_000)  # 360,000 characters of JSON (\u00e9 each)
     repository.insert(tenant, resource, [user_name_index("alice")])
 
     assert repository.get(tenant, "User", resource.id).attributes == resource.attributes
 
 
-def test_resource_larger_than_an_entity_raises_resource_too_large(repository: TableResourceRepository, tenant: str):
+def test_resource_of_the_most_chunks_an_entity_holds_round_trips(repository: TableResourceRepository, tenant: str):
+    resource = make_resource(title="x" * (MAX_JSON_CHUNKS * JSON_CHUNK_CHARACTERS - 100))
+    repository.insert(tenant, resource, [user_name_index("alice")])
+
+    assert repository.get(tenant, "User", resource.id).attributes == resource.attributes
+
+
+def test_resource_larger_than_an_entity_holds_in_utf16_raises_resource_too_large(
+    repository: TableResourceRepository, tenant: str
+):
+    # 2 bytes a character: past 15 chunks of 30,000 characters the entity would exceed 1 MiB.
     with pytest.raises(ResourceTooLarge):
-        repository.insert(tenant, make_resource(title="x" * 1_100_000), [user_name_index("alice")])
+        repository.insert(tenant, make_resource(title="x" * (MAX_JSON_CHUNKS * JSON_CHUNK_CHARACTERS)), [])
 
 
 def test_missing_table_is_created_on_first_use(azurite: str, tenant: str):
