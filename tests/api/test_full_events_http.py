@@ -173,22 +173,6 @@ def test_changes_journaled_before_a_tenant_chose_full_stay_notice(repository, to
     assert (list(before), list(after)) == ([EVENT + "prov:create:notice"], [EVENT + "prov:create:full"])
 
 
-def test_a_user_too_large_to_journal_with_its_values_is_written_and_its_event_is_a_notice(
-    full, users, table, tenant, readers
-):
-    big = user_body("big@example.com", **{BIG_EXTENSION: {"blob": "x" * 800_000}})
-
-    response = users.call("POST", body=big)
-
-    assert response.status_code == 201, response.get_body()
-    user = json_of(response)
-    assert users.call("GET", f"/{user['id']}").status_code == 200
-    (events,) = events_of(tenant, readers[tenant])
-    assert list(events) == [EVENT + "prov:create:notice"]
-    (row,) = journal_rows(table, tenant)
-    assert row["DataOmitted"] is True and "Data0" not in row
-
-
 def test_a_large_user_within_the_journal_limit_has_its_values_in_the_full_event(full, users, tenant, readers):
     blob = "y" * 400_000
     created(users, user_body("large@example.com", **{BIG_EXTENSION: {"blob": blob}}))
