@@ -23,6 +23,7 @@ import sys
 import threading
 
 from bench import soak
+from bench.harness import COUNTING, UNTHROTTLED
 from bench.instances import Instances, instances, warm_up
 
 TENANT = "bench"
@@ -34,9 +35,8 @@ def run(
 ) -> dict:
     """One run through ``instance_count`` instances; the soak's figures plus the instance count
     and, with ``kill_every``, the number of instances killed."""
-    # It measures instances, not a tenant's fair share (50 requests/s per instance, issue 16): lifted.
-    unthrottled = {"SCIM_TENANT_REQUESTS_PER_SECOND": "10000", "SCIM_TENANT_BURST": "10000"}
-    with instances(instance_count, [TENANT], {"SCIM_COUNT_STORAGE_REQUESTS": "1", **unthrottled}) as group:
+    # It measures instances, not a tenant's fair share: lifted.
+    with instances(instance_count, [TENANT], {**COUNTING, **UNTHROTTLED}) as group:
         warm_up(group, TENANT)
         spread = group.spread(TENANT, order, seed)
         killer = Killer(group, kill_every, random.Random(seed)) if kill_every else None

@@ -30,13 +30,21 @@ from dataclasses import dataclass
 
 from azure.data.tables import TableClient
 
-from bench.harness import AZURITE, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA, Endpoint, local_host, user_name_filter
+from bench.harness import (
+    AZURITE,
+    COUNTING,
+    GROUP_SCHEMA,
+    PATCH_OP_SCHEMA,
+    USER_SCHEMA,
+    Endpoint,
+    local_host,
+    user_name_filter,
+)
 from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
 
 TENANT = "scale"
-COUNTING = {"SCIM_COUNT_STORAGE_REQUESTS": "1"}
 SEED_THREADS = 8
 SEED_BATCH = 32  # members per seeding PATCH: one transaction each (scim.storage.resources.ATOMIC_MEMBERSHIP_CHANGES)
 

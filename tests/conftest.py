@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from azure.data.tables import TableClient, TableServiceClient
 
+from bench.harness import UNTHROTTLED
 from local_host.processes import child_process
 from scim.api import dependencies
 from scim.service.groups import GroupService
@@ -24,7 +25,7 @@ from scim.storage.tables import StorageRequestCounter
 from tests.extension_serving import serve, served_with_extensions, users_http  # noqa: F401 (fixtures)
 from tests.support.event_push import push_table  # noqa: F401 (fixture)
 from tests.support.http import Client
-from tests.support.local_host import E2E_TENANT, OTHER_TENANT, UNTHROTTLED, LocalHost
+from tests.support.local_host import E2E_TENANT, OTHER_TENANT, LocalHost
 from tests.support.storage import StorageRequests, storage_requests
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"

@@ -9,9 +9,6 @@ from dataclasses import dataclass
 
 E2E_TENANT = "e2e-tenant"
 OTHER_TENANT = "other-tenant"
-# Conformance tools (scim2-tester) send faster than a tenant's fair share and do not back off on 429;
-# local hosts serving them lift it (the limits themselves: tests/api/test_fair_share.py, the soak).
-UNTHROTTLED = {"SCIM_TENANT_REQUESTS_PER_SECOND": "10000", "SCIM_TENANT_BURST": "10000"}
 
 
 @dataclass(frozen=True)
