@@ -22,10 +22,10 @@ from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.resources import TableResourceRepository
 from scim.storage.tables import StorageRequestCounter
-from tests.extension_serving import serve, served_with_extensions, users_http  # noqa: F401 (fixtures)
 from tests.support.event_push import push_table  # noqa: F401 (fixture)
 from tests.support.http import Client
 from tests.support.local_host import E2E_TENANT, OTHER_TENANT, LocalHost
+from tests.support.serving import serve, served_with_extensions, users_http  # noqa: F401 (fixtures)
 from tests.support.storage import StorageRequests, storage_requests
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"

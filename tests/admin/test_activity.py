@@ -17,10 +17,10 @@ from scim.service.groups import GroupService
 from scim.service.users import UserService
 from scim.storage.refusals import TableRefusalLog
 from scim.storage.resources import TableResourceRepository
-from tests.extension_serving import serve
 from tests.support.audit import serving_audited
 from tests.support.bodies import patch_body, user_body
 from tests.support.http import Client, created
+from tests.support.serving import serve
 
 
 def activity_json(capsys, tmp_path: Path, table: TableClient, *args: str) -> list[dict]:

@@ -11,7 +11,7 @@ from scim.admin import cli
 from scim.models.extension_schema import MAX_SCHEMAS_PER_TENANT, MAX_UNIQUE_ATTRIBUTES_PER_TYPE
 from scim.models.resource_types import USER
 from scim.service.extension_catalog import ExtensionCatalog
-from tests.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, EVERY_TYPE_SCHEMA, unique_schema
+from tests.support.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, EVERY_TYPE_SCHEMA, unique_schema
 
 
 @pytest.fixture

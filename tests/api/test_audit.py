@@ -19,11 +19,11 @@ from scim.service.journal import RefusedWrite, user_name_digest
 from scim.service.users import UserService
 from scim.storage.refusals import TableRefusalLog
 from scim.storage.resources import TableResourceRepository
-from tests.extension_serving import serve
 from tests.support.audit import serving_audited
 from tests.support.bodies import patch_body, user_body
 from tests.support.entra_fakes import ENTRA_TENANT, new_rsa_key, serving_jwks, signed
 from tests.support.http import Client, created
+from tests.support.serving import serve
 
 
 def audit_lines(caplog) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.extension_schemas import (
+from tests.support.extension_schemas import (
     EVERY_TYPE_EXTENSION,
     EVERY_TYPE_SCHEMA,
     GROUP_EXTENSION,

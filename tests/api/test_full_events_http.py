@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from azure.data.tables import TableClient
 
-from tests.extension_schemas import declare
 from tests.support.bodies import add_members, group_body, patch_body, user_body
 from tests.support.events import FakeClock, poll, serving_events, verified_claims
+from tests.support.extension_schemas import declare
 from tests.support.http import Client, created, json_of
 
 EVENT = "urn:ietf:params:scim:event:"

@@ -16,7 +16,7 @@ import pytest
 
 from scim.models.messages import PATCH_OP_SCHEMA
 from scim.models.user import USER_SCHEMA
-from tests.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, declare
+from tests.support.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, declare
 from tests.support.http import Client, json_of
 
 ATTRIBUTE = f"{ENTRA_EXTENSION}:CustomAttribute"

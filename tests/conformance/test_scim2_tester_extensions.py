@@ -23,7 +23,7 @@ from local_host.processes import child_process
 from scim.admin import cli
 from scim.storage.resources import TableResourceRepository
 from tests.conformance.test_scim2_tester import EXPECTED_DIFFERENCES
-from tests.extension_schemas import EVERY_TYPE_EXTENSION, EVERY_TYPE_SCHEMA
+from tests.support.extension_schemas import EVERY_TYPE_EXTENSION, EVERY_TYPE_SCHEMA
 
 httpx2 = pytest.importorskip("httpx2")
 from scim2_client.engines.httpx2 import SyncSCIMClient  # noqa: E402

@@ -10,7 +10,7 @@ from scim.models.extension_schema import (
     parse_extension_schema,
     schema_document,
 )
-from tests.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, EVERY_TYPE_SCHEMA
+from tests.support.extension_schemas import ENTRA_EXTENSION, ENTRA_SCHEMA, EVERY_TYPE_SCHEMA
 
 
 def test_attributes_take_the_rfc_defaults():

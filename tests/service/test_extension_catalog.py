@@ -14,7 +14,8 @@ from scim.models.user import USER_SCHEMA
 from scim.service.extension_catalog import ExtensionCatalog, load_deployment_schemas
 from scim.service.query import ListRequest
 from scim.service.users import UserService
-from tests.extension_schemas import (
+from tests.support.auth_fakes import FakeClock
+from tests.support.extension_schemas import (
     ENTRA_EXTENSION,
     ENTRA_SCHEMA,
     EVERY_TYPE_EXTENSION,
@@ -24,7 +25,6 @@ from tests.extension_schemas import (
     declare,
     unique_schema,
 )
-from tests.support.auth_fakes import FakeClock
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from scim.service.extension_catalog import ExtensionCatalog
 from scim.service.query import ListRequest
 from scim.service.selection import Selection
 from scim.service.users import UserService
-from tests.extension_schemas import (
+from tests.support.extension_schemas import (
     EVERY_TYPE_EXTENSION,
     EVERY_TYPE_SCHEMA,
     RULES_EXTENSION,
@@ -376,7 +376,7 @@ def test_a_resource_larger_than_one_entity_holds_is_payload_too_large(users, ten
 def test_a_declared_group_extension_is_stored_and_listed_in_schemas(repository, tenant):
     from scim.models.group import GROUP_SCHEMA
     from scim.service.groups import GroupService
-    from tests.extension_schemas import GROUP_EXTENSION, GROUP_SCHEMA_DOCUMENT
+    from tests.support.extension_schemas import GROUP_EXTENSION, GROUP_SCHEMA_DOCUMENT
 
     declare(repository, tenant, GROUP_SCHEMA_DOCUMENT, "Group")
     groups = GroupService(repository, extensions=ExtensionCatalog(repository))
