@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench.harness import GROUP_SCHEMA, USER_SCHEMA, Endpoint, local_host
+from bench.harness import GROUP_SCHEMA, UNTHROTTLED, USER_SCHEMA, Endpoint, local_host
 from scim.platform import request_count
 
 BULK_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
@@ -101,7 +101,7 @@ def main() -> None:
     operations = bulk_operations(arguments.users, arguments.group_size)
 
     os.environ[request_count.SETTING] = "1"  # the local host inherits the environment
-    with local_host(tenants=("bulk", "single")) as host:
+    with local_host(tenants=("bulk", "single"), settings=UNTHROTTLED) as host:
         bulk_endpoint, single_endpoint = host.endpoint("bulk"), host.endpoint("single")
         bulk_seconds, bulk_requests = run_bulk(bulk_endpoint, operations)
         single_seconds, single_requests = run_single(single_endpoint, arguments.users, arguments.group_size)

@@ -15,7 +15,7 @@ import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.harness import GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA, local_endpoint, summary
+from bench.harness import GROUP_SCHEMA, PATCH_OP_SCHEMA, UNTHROTTLED, USER_SCHEMA, local_endpoint, summary
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
     arguments = parser.parse_args()
 
-    with local_endpoint() as endpoint, ThreadPoolExecutor(arguments.clients) as pool:
+    with local_endpoint(UNTHROTTLED) as endpoint, ThreadPoolExecutor(arguments.clients) as pool:
 
         def create_user(number: int) -> str:
             body = {"schemas": [USER_SCHEMA], "userName": f"member{number:06d}@bench.example"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.harness import USER_SCHEMA, local_endpoint, summary, user_name_filter
+from bench.harness import UNTHROTTLED, USER_SCHEMA, local_endpoint, summary, user_name_filter
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
     arguments = parser.parse_args()
 
     user_names = [f"user{number:05d}@bench.example" for number in range(arguments.users)]
-    with local_endpoint() as endpoint:
+    with local_endpoint(UNTHROTTLED) as endpoint:
         creates = [
             endpoint.send("POST", "/Users", {"schemas": [USER_SCHEMA], "userName": name, "active": True})[0]
             for name in user_names

@@ -25,8 +25,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from bench.entra_sync import COUNTING, Run, Sizes, Workload
-from bench.harness import TENANT, Endpoint, Response, local_host
+from bench.entra_sync import Run, Sizes, Workload
+from bench.harness import COUNTING, TENANT, UNTHROTTLED, Endpoint, Response, local_host
 from scim.auth.client_secrets import new_secret
 from scim.auth.records import TenantCredentials
 from scim.auth.signing_keys import key_to_json, new_key
@@ -96,6 +96,7 @@ def main() -> None:
     record = TenantCredentials().with_client(CLIENT_ID, (stored,)).to_json()
     settings = {
         **COUNTING,
+        **UNTHROTTLED,
         "SCIM_OAUTH_SIGNING_KEYS": json.dumps([key_to_json(new_key())]),
         "SCIM_OAUTH_BENCH_TOKEN_SECONDS": str(arguments.token_seconds),
     }

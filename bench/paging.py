@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from bench.harness import USER_SCHEMA, Endpoint, local_endpoint
+from bench.harness import UNTHROTTLED, USER_SCHEMA, Endpoint, local_endpoint
 from scim.platform import request_count
 
 
@@ -97,7 +97,7 @@ def main() -> None:
     size = str(arguments.count)
 
     os.environ[request_count.SETTING] = "1"  # the local host inherits the environment
-    with local_endpoint() as endpoint:
+    with local_endpoint(UNTHROTTLED) as endpoint:
         started = time.perf_counter()
         with ThreadPoolExecutor(arguments.clients) as pool:
             body = {"schemas": [USER_SCHEMA]}
